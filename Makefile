@@ -1,0 +1,43 @@
+# One Makefile; CI (.ci/run) calls `make test` verbatim.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+PYTHON ?= python3
+# The local PostgreSQL the suite also runs against, when it answers (see tests/conftest.py).
+PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: install run test lint typecheck pytest bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+run: install
+	$(VENV)/bin/bastion serve --demo
+
+lint: install
+	$(PY) -m ruff check src tests bench
+	$(PY) -m ruff format --check src tests bench
+
+typecheck: install
+	$(PY) -m mypy
+
+pytest: install
+	@if $(PY) -c "import socket; socket.create_connection(('127.0.0.1', 5432), 2).close()" 2>/dev/null; then \
+		echo "PostgreSQL reachable: storage tests also run against $(PG_URL)"; \
+		BASTION_TEST_POSTGRES_URL=$(PG_URL) $(PY) -m pytest; \
+	else \
+		echo "PostgreSQL not reachable: storage tests run on SQLite only"; \
+		$(PY) -m pytest; \
+	fi
+
+test: lint typecheck pytest
+
+bench: install
+	$(PY) bench/prompt_guard.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Route modules. Each exposes ``router``; :func:`bastion.api.app.create_app` includes them."""

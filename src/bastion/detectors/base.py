@@ -1,0 +1,45 @@
+"""The detector contract. A detector is a small class: its type is its contract.
+
+``name`` is a storage key (lower_snake, stable). ``accepts`` says which content it reads
+(``Prompt`` or, from the image guard on, ``Image``). ``labels`` lists every label it can emit,
+so the policy loader can reject rules that name labels nobody produces. ``Config`` is a typed
+pydantic model; unknown or invalid options are errors.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from bastion.findings import Finding
+
+
+class DetectorConfig(BaseModel):
+    """Base of every detector's options. Forbids unknown keys: typos fail at start-up."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Detector(ABC):
+    name: ClassVar[str]
+    accepts: ClassVar[type]
+    labels: ClassVar[frozenset[str]]
+    Config: ClassVar[type[DetectorConfig]] = DetectorConfig
+    # Pure-Python detectors bounded by the input limits run in the caller's thread and are
+    # timed afterwards (a result past the deadline still blocks); others run in a worker
+    # thread and are abandoned at the deadline.
+    inline: ClassVar[bool] = False
+    enabled_by_default: ClassVar[bool] = True
+
+    def __init__(self, config: DetectorConfig | None = None) -> None:
+        self.config = config if config is not None else self.Config()
+
+    def warm_up(self) -> None:  # noqa: B027 - optional hook, empty by design
+        """Load models or data once per process, before the first request."""
+
+    @abstractmethod
+    def detect(self, item: Any, *, subject: str) -> Sequence[Finding]:
+        """Return findings about ``item``; raise on failure (the guard fails closed)."""

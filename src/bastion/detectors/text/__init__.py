@@ -1,0 +1,1 @@
+"""Prompt detectors: normalisation, multilingual lexicons, ages and language identification."""

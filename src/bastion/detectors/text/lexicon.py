@@ -1,0 +1,343 @@
+"""Multilingual lexicons as data, compiled once into a token matcher.
+
+Every language's terms are matched against every prompt: matching never depends on guessing
+the language (code-switched prompts exist). Term syntax (see lexicons/README.md): words match
+whole tokens; ``word*`` is a prefix, ``*word*`` an infix, ``..`` a gap of 0-3 words, ``#`` a
+number from 1 to 13. An entry may be ``{term: ..., weight: 0.4}`` for a weaker signal.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bastion.detectors.text.normalize import Form, term_forms
+from bastion.errors import ConfigError
+
+LABELS = (
+    "sexual_explicit",
+    "sexual_suggestive",
+    "swimwear",
+    "minor",
+    "real_person",
+    "female_target",
+    "public_figure",
+    "sharing",
+)
+DEFAULT_WEIGHTS = {
+    "sexual_explicit": 0.9,
+    "sexual_suggestive": 0.8,
+    "swimwear": 0.8,
+    "minor": 0.9,
+    "real_person": 0.8,
+    "female_target": 0.8,
+    "public_figure": 0.8,
+    "sharing": 0.8,
+    "allow": 1.0,
+}
+GAP_MAX = 3
+NUMBER_MAX = 13  # '#' in a term: a school grade or year number
+
+# Token pattern kinds.
+EXACT, PREFIX, INFIX, GAP, NUMBER = "exact", "prefix", "infix", "gap", "number"
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    label: str
+    language: str
+    text: str
+    pattern: tuple[tuple[str, str], ...]
+    weight: float
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    term: Term
+    start: int
+    end: int  # exclusive
+    matched: str
+    form: str
+    fuzzy: str | None = None  # the lexicon word a misspelt token was matched to
+
+
+@dataclass
+class _Index:
+    exact: dict[str, list[Term]] = field(default_factory=lambda: defaultdict(list))
+    prefix: dict[str, list[Term]] = field(default_factory=lambda: defaultdict(list))
+    prefix_lengths: set[int] = field(default_factory=set)
+    infix: dict[str, list[Term]] = field(default_factory=lambda: defaultdict(list))
+    infix_regex: re.Pattern[str] | None = None
+    # Deletion neighbourhood of single-word exact terms, for one-edit misspellings.
+    deletes: dict[str, list[tuple[str, Term]]] = field(default_factory=lambda: defaultdict(list))
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageData:
+    code: str
+    name: str
+    age_units: tuple[tuple[str, ...], ...]
+    age_before: tuple[tuple[str, ...], ...]
+    number_words: Mapping[str, int]
+
+
+def _pattern(raw: str, form_index: int) -> tuple[tuple[str, str], ...]:
+    """Compile one term into token patterns for the plain (0) or deobfuscated (1) form."""
+    out: list[tuple[str, str]] = []
+    for word in raw.split():
+        if word == "..":
+            out.append((GAP, ""))
+            continue
+        if word == "#":
+            out.append((NUMBER, ""))
+            continue
+        infix = word.startswith("*") and word.endswith("*") and len(word) > 2
+        prefix = not infix and word.endswith("*")
+        core = word.strip("*")
+        tokens = term_forms(core)[form_index]
+        if not tokens:
+            continue
+        for token in tokens[:-1]:
+            out.append((EXACT, token))
+        last = tokens[-1]
+        if infix and len(tokens) == 1:
+            out.append((INFIX, last))
+        elif prefix or infix:
+            out.append((PREFIX, last))
+        else:
+            out.append((EXACT, last))
+    while out and out[0][0] == GAP:
+        out.pop(0)
+    while out and out[-1][0] == GAP:
+        out.pop()
+    return tuple(out)
+
+
+def _deletes(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+class Lexicon:
+    """All languages' terms, indexed for both normalised forms."""
+
+    FUZZY_MIN_LEN = 7
+
+    def __init__(
+        self, terms: Iterable[tuple[str, str, str, float]], languages: Sequence[LanguageData]
+    ):
+        self.languages = tuple(languages)
+        self._indexes = (_Index(), _Index())
+        count = 0
+        for label, language, raw, weight in terms:
+            count += 1
+            for form_index, index in enumerate(self._indexes):
+                pattern = _pattern(raw, form_index)
+                if not pattern:
+                    continue
+                term = Term(label, language, raw, pattern, weight)
+                kind, value = pattern[0]
+                if kind == EXACT:
+                    index.exact[value].append(term)
+                    if (
+                        form_index == 1
+                        and len(pattern) == 1
+                        and len(value) >= self.FUZZY_MIN_LEN
+                        and label != "allow"
+                    ):
+                        for deleted in _deletes(value):
+                            index.deletes[deleted].append((value, term))
+                elif kind == PREFIX:
+                    if len(value) < 3:
+                        raise ConfigError(f"lexicon {language}: prefix too short in {raw!r}")
+                    index.prefix[value].append(term)
+                    index.prefix_lengths.add(len(value))
+                elif kind == INFIX:
+                    if len(value) < 4:
+                        raise ConfigError(f"lexicon {language}: infix too short in {raw!r}")
+                    index.infix[value].append(term)
+                else:
+                    raise ConfigError(f"lexicon {language}: term {raw!r} cannot start with {kind}")
+        for index in self._indexes:
+            if index.infix:
+                alternatives = sorted(index.infix, key=len, reverse=True)
+                index.infix_regex = re.compile("|".join(map(re.escape, alternatives)))
+        self.term_count = count
+
+    # -- matching -----------------------------------------------------------------------------
+
+    def _first(self, index: _Index, token: str) -> Iterator[tuple[Term, str | None]]:
+        for term in index.exact.get(token, ()):
+            yield term, None
+        for length in index.prefix_lengths:
+            if length <= len(token):
+                for term in index.prefix.get(token[:length], ()):
+                    yield term, None
+        if index.infix_regex is not None and len(token) >= 4:
+            for found in set(index.infix_regex.findall(token)):
+                for term in index.infix[found]:
+                    yield term, None
+
+    def _fuzzy(self, index: _Index, token: str) -> Iterator[tuple[Term, str]]:
+        if len(token) < self.FUZZY_MIN_LEN - 1 or token in index.exact:
+            return
+        candidates = [token, *_deletes(token)]
+        seen: set[tuple[str, str]] = set()
+        for candidate in candidates:
+            for word, term in index.deletes.get(candidate, ()):
+                # Typos rarely hit the first two letters; requiring them avoids
+                # "seductive"/"deductive" and "erotica"/"exotica".
+                if word[:2] != token[:2] or (word, term.label) in seen:
+                    continue
+                if abs(len(word) - len(token)) > 1:
+                    continue
+                seen.add((word, term.label))
+                yield term, word
+
+    @staticmethod
+    def _token_ok(kind: str, value: str, token: str) -> bool:
+        if kind == EXACT:
+            return token == value
+        if kind == PREFIX:
+            return token.startswith(value)
+        if kind == INFIX:
+            return value in token
+        if kind == NUMBER:
+            return token.isdigit() and 1 <= int(token) <= NUMBER_MAX
+        return False
+
+    def _rest(self, pattern: Sequence[tuple[str, str]], tokens: Sequence[str], pos: int) -> int:
+        """Match ``pattern`` from ``pos``; return the end position or -1."""
+        if not pattern:
+            return pos
+        kind, value = pattern[0]
+        if kind == GAP:
+            for skip in range(GAP_MAX + 1):
+                end = self._rest(pattern[1:], tokens, pos + skip)
+                if end >= 0:
+                    return end
+            return -1
+        if pos < len(tokens) and self._token_ok(kind, value, tokens[pos]):
+            return self._rest(pattern[1:], tokens, pos + 1)
+        return -1
+
+    def match(self, form: Form, *, fuzzy: bool = False) -> list[Hit]:
+        index = self._indexes[0 if form.name == "plain" else 1]
+        tokens = form.tokens
+        hits: list[Hit] = []
+        for pos, token in enumerate(tokens):
+            for term, _ in self._first(index, token):
+                end = self._rest(term.pattern[1:], tokens, pos + 1)
+                if end >= 0:
+                    hits.append(Hit(term, pos, end, " ".join(tokens[pos:end]), form.name))
+            if fuzzy:
+                for term, word in self._fuzzy(index, token):
+                    hits.append(Hit(term, pos, pos + 1, token, form.name, fuzzy=word))
+        return hits
+
+
+# -- loading ----------------------------------------------------------------------------------
+
+
+def _entries(value: Any, where: str) -> Iterator[tuple[str, float | None]]:
+    if value is None:
+        return
+    if not isinstance(value, list):
+        raise ConfigError(f"{where} must be a list")
+    for item in value:
+        if isinstance(item, str):
+            yield item, None
+        elif isinstance(item, Mapping) and isinstance(item.get("term"), str):
+            weight = item.get("weight")
+            if not isinstance(weight, int | float) or not 0 < weight <= 1:
+                raise ConfigError(f"{where}: weight of {item['term']!r} must be in (0, 1]")
+            yield item["term"], float(weight)
+        else:
+            raise ConfigError(f"{where}: entries must be strings or {{term, weight}} mappings")
+
+
+def _phrases(value: Any, where: str) -> tuple[tuple[str, ...], ...]:
+    out = []
+    for raw, _ in _entries(value, where):
+        tokens = term_forms(raw)[0]
+        if tokens:
+            out.append(tokens)
+    return tuple(out)
+
+
+def parse_language(data: Any, where: str) -> tuple[LanguageData, list[tuple[str, str, str, float]]]:
+    if not isinstance(data, Mapping) or not isinstance(data.get("language"), str):
+        raise ConfigError(f"{where}: a lexicon needs 'language'")
+    code = data["language"]
+    terms_section = data.get("terms") or {}
+    if not isinstance(terms_section, Mapping):
+        raise ConfigError(f"{where}: 'terms' must be a mapping")
+    unknown = sorted(set(terms_section) - set(LABELS))
+    if unknown:
+        raise ConfigError(f"{where}: unknown term list(s): {', '.join(unknown)}")
+    terms: list[tuple[str, str, str, float]] = []
+    for label in LABELS:
+        for raw, weight in _entries(terms_section.get(label), f"{where}: terms.{label}"):
+            terms.append(
+                (label, code, raw, weight if weight is not None else DEFAULT_WEIGHTS[label])
+            )
+    for raw, weight in _entries(data.get("allow"), f"{where}: allow"):
+        terms.append(("allow", code, raw, weight or 1.0))
+    numbers = data.get("number_words") or {}
+    if not isinstance(numbers, Mapping) or not all(
+        isinstance(v, int) and not isinstance(v, bool) for v in numbers.values()
+    ):
+        raise ConfigError(f"{where}: number_words must map words to integers")
+    number_words: dict[str, int] = {}
+    for word, number in numbers.items():
+        tokens = term_forms(str(word))[0]
+        if len(tokens) == 1:
+            number_words[tokens[0]] = number
+    language = LanguageData(
+        code=code,
+        name=str(data.get("name", code)),
+        age_units=_phrases(data.get("age_units"), f"{where}: age_units"),
+        age_before=_phrases(data.get("age_before"), f"{where}: age_before"),
+        number_words=number_words,
+    )
+    return language, terms
+
+
+def load_lexicon(extra_dirs: Sequence[Path] = ()) -> Lexicon:
+    """Load the built-in lexicons plus any operator-supplied directories of YAML files.
+
+    Cached per process: a Lexicon is immutable, and every Guard in a process shares it.
+    """
+    return _load_lexicon(tuple(Path(d).resolve() for d in extra_dirs))
+
+
+@cache
+def _load_lexicon(extra_dirs: tuple[Path, ...]) -> Lexicon:
+    sources: list[tuple[str, str]] = []
+    folder = resources.files("bastion.detectors.text").joinpath("lexicons")
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".yaml"):
+            sources.append((f"lexicons/{entry.name}", entry.read_text("utf-8")))
+    for directory in extra_dirs:
+        for path in sorted(Path(directory).glob("*.yaml")):
+            sources.append((str(path), path.read_text("utf-8")))
+    languages: list[LanguageData] = []
+    terms: list[tuple[str, str, str, float]] = []
+    for where, text in sources:
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{where}: invalid YAML: {exc}") from exc
+        language, language_terms = parse_language(data, where)
+        languages.append(language)
+        terms.extend(language_terms)
+    if not terms:
+        raise ConfigError("no lexicon terms found")
+    return Lexicon(terms, languages)

@@ -1,0 +1,237 @@
+"""Text normalisation that defeats obfuscation, in two forms.
+
+``plain``: NFKC, invisible characters removed, casefolded, accents folded, punctuation as word
+breaks, digits split from letters. Matches ordinary text in every script, keeps numbers.
+
+``deobfuscated``: ``plain`` plus look-alike letters mapped to Latin, leetspeak undone,
+spaced-out letters and punctuation inside words joined, and repeated letters squeezed.
+
+Lexicon terms go through the same functions, so both sides always agree. Every step that
+changed the text is recorded, so a match can say "after confusables, leetspeak".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+# Zero-width, joiners, bidi controls, soft hyphen, variation selectors, tag characters, fillers.
+_INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\U000e0000-\U000e007f]"
+)
+
+# Letters from other scripts (and IPA/small capitals) that look like Latin letters.
+CONFUSABLES = str.maketrans(
+    {
+        # Cyrillic
+        "а": "a",
+        "в": "b",
+        "е": "e",
+        "ё": "e",
+        "з": "3",
+        "к": "k",
+        "м": "m",
+        "н": "h",
+        "о": "o",
+        "р": "p",
+        "с": "c",
+        "т": "t",
+        "у": "y",
+        "х": "x",
+        "ь": "b",
+        "і": "i",
+        "ї": "i",
+        "ј": "j",
+        "ѕ": "s",
+        "ԁ": "d",
+        "ԛ": "q",
+        "ԝ": "w",
+        "һ": "h",
+        "ӏ": "l",
+        "п": "n",
+        "г": "r",
+        "и": "u",
+        # Greek
+        "α": "a",
+        "β": "b",
+        "γ": "y",
+        "ε": "e",
+        "η": "n",
+        "ι": "i",
+        "κ": "k",
+        "ν": "v",
+        "ο": "o",
+        "ρ": "p",
+        "τ": "t",
+        "υ": "u",
+        "χ": "x",
+        "ω": "w",
+        "μ": "u",
+        "ϲ": "c",
+        "ς": "s",
+        "ζ": "z",
+        # Armenian, IPA, small capitals and other Latin look-alikes
+        "ո": "n",
+        "ս": "u",
+        "օ": "o",
+        "ɑ": "a",
+        "ɡ": "g",
+        "ɩ": "i",
+        "ɪ": "i",
+        "ʏ": "y",
+        "ᴀ": "a",
+        "ʙ": "b",
+        "ᴄ": "c",
+        "ᴅ": "d",
+        "ᴇ": "e",
+        "ғ": "f",
+        "ʜ": "h",
+        "ᴊ": "j",
+        "ᴋ": "k",
+        "ʟ": "l",
+        "ᴍ": "m",
+        "ɴ": "n",
+        "ᴏ": "o",
+        "ᴘ": "p",
+        "ʀ": "r",
+        "ꜱ": "s",
+        "ᴛ": "t",
+        "ᴜ": "u",
+        "ᴠ": "v",
+        "ᴡ": "w",
+        "ᴢ": "z",
+        "ı": "i",
+        "ȷ": "j",
+        "ß": "ss",
+    }
+)
+
+# Leetspeak, applied only inside words that also contain letters (pure numbers stay numbers).
+_LEET = str.maketrans(
+    {
+        "0": "o",
+        "1": "i",
+        "3": "e",
+        "4": "a",
+        "5": "s",
+        "7": "t",
+        "8": "b",
+        "9": "g",
+        "@": "a",
+        "$": "s",
+        "!": "i",
+        "|": "l",
+        "€": "e",
+        "+": "t",
+        "£": "l",
+    }
+)
+_LEET_CHARS = frozenset("01345789@$!|€+£")
+# A word for leetspeak: word characters, and symbols that are followed by a word character
+# ("n!ce", "$exy"), so that "naked!" keeps its exclamation mark as punctuation.
+_LEET_WORD = re.compile(r"(?:[^\W_]|[@$!|€+£](?=[^\W_]))+")
+_HAS_LETTER = re.compile(r"[^\W\d_]")
+
+# Punctuation between letters ("n.a.k.e.d", "na-ked", "nak*ed") and spaced single letters.
+_INNER_PUNCT = re.compile(r"(?<=[^\W\d_])[.\-_*'’`·•~^:,/\\]+(?=[^\W\d_])")
+_CHAR = r"(?:[^\W_]|[@$!|€+£])"  # a letter, digit or leetspeak symbol
+_SPACED = re.compile(rf"(?<![^\W_])(?:{_CHAR}[\s.\-_*·•/]+){{2,}}{_CHAR}(?![^\W_])")
+_SEPARATORS = re.compile(r"[\s.\-_*·•/]+")
+_REPEAT = re.compile(r"(.)\1+")
+_DIGIT_LETTER = re.compile(r"(?<=\d)(?=[^\W\d_])|(?<=[^\W\d_])(?=\d)")
+_WORD = re.compile(r"[^\W_]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Form:
+    """One normalised form: its tokens, and the steps that changed the text to get there."""
+
+    name: str
+    tokens: tuple[str, ...]
+    steps: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Normalized:
+    plain: Form
+    deobfuscated: Form
+
+    @property
+    def forms(self) -> tuple[Form, Form]:
+        return (self.plain, self.deobfuscated)
+
+
+def _fold_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", text)
+    if decomposed.isascii():
+        return decomposed
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return unicodedata.normalize("NFC", stripped)
+
+
+def _base(text: str) -> tuple[str, list[str]]:
+    steps: list[str] = []
+    out = unicodedata.normalize("NFKC", text)
+    if out != text:
+        steps.append("unicode_compatibility")
+    cleaned = _INVISIBLE.sub("", out)
+    if cleaned != out:
+        steps.append("invisible_characters")
+    out = _fold_accents(cleaned.casefold())
+    return out, steps
+
+
+def _leet_word(match: re.Match[str]) -> str:
+    word = match.group()
+    if _HAS_LETTER.search(word) and any(c in _LEET_CHARS for c in word):
+        return word.translate(_LEET)
+    return word
+
+
+def _join_spaced(match: re.Match[str]) -> str:
+    run = match.group()
+    if not _HAS_LETTER.search(run):  # "1 4" stays two numbers
+        return run
+    return _SEPARATORS.sub("", run)
+
+
+def _plain_tokens(text: str) -> tuple[str, ...]:
+    return tuple(_WORD.findall(_DIGIT_LETTER.sub(" ", text)))
+
+
+def normalize(text: str) -> Normalized:
+    base, steps = _base(text)
+    plain = Form("plain", _plain_tokens(base), tuple(steps))
+
+    deob_steps = list(steps)
+    current = base
+    for name, transform in (
+        ("confusables", lambda s: s.translate(CONFUSABLES)),
+        ("letter_spacing", lambda s: _SPACED.sub(_join_spaced, s)),
+        ("leetspeak", lambda s: _LEET_WORD.sub(_leet_word, s)),
+        ("punctuation_in_words", lambda s: _INNER_PUNCT.sub("", s)),
+        ("repeated_letters", lambda s: _REPEAT.sub(r"\1", s)),
+    ):
+        changed = transform(current)
+        if changed != current:
+            deob_steps.append(name)
+            current = changed
+    # Accents can come back through confusable mapping (e.g. "ё"); fold once more.
+    current = _fold_accents(current)
+    deobfuscated = Form("deobfuscated", tuple(_WORD.findall(current)), tuple(deob_steps))
+    return Normalized(plain, deobfuscated)
+
+
+@lru_cache(maxsize=65536)
+def term_forms(term: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Normalise a lexicon token sequence the same way as text: (plain, deobfuscated)."""
+    normalized = normalize(term)
+    return normalized.plain.tokens, normalized.deobfuscated.tokens
+
+
+def canonical(text: str) -> str:
+    """The deobfuscated form as one string: idempotent (``canonical(canonical(x)) == x'``)."""
+    return " ".join(normalize(text).deobfuscated.tokens)

@@ -1,0 +1,203 @@
+"""The Guard façade: content → detectors → policy → Decision → actions.
+
+Knows no HTTP and no SQL: adapters (API, CLI, web) call it; storage sits behind repositories.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from bastion.clock import Clock, SystemClock
+from bastion.content import Image, Prompt
+from bastion.detectors.base import Detector
+from bastion.detectors.registry import Registry, default_registry
+from bastion.detectors.runner import Item, Runner
+from bastion.errors import InvalidInput
+from bastion.findings import SUBJECT_PROMPT, Finding, input_image_subject
+from bastion.policy.engine import DETECTOR_ERROR, evaluate
+from bastion.policy.loader import check_labels, load_policy
+from bastion.policy.model import Action, Decision, Surface, combine
+from bastion.policy.rules import Policy
+from bastion.settings import Settings
+from bastion.storage.db import Database
+from bastion.storage.decisions import DecisionRepository, StoredPrompt
+
+# Context keys a caller may set; everything else is rejected so typos do not pass silently.
+CALLER_CONTEXT_KEYS = frozenset({"verified_adult", "user_id", "platform", "feature"})
+
+
+@dataclass
+class Components:
+    """What a Guard is made of; built once per process by :meth:`Guard.from_settings`."""
+
+    settings: Settings
+    db: Database
+    policy: Policy
+    detectors: Sequence[Detector]
+    secret: bytes
+    # Every label any registered detector can emit (enabled or not): the policy's vocabulary.
+    known_labels: frozenset[str] = frozenset()
+
+
+class Guard:
+    def __init__(self, components: Components, *, clock: Clock | None = None) -> None:
+        self.settings = components.settings
+        self.db = components.db
+        self.policy = components.policy
+        self.clock = clock or SystemClock()
+        self._secret = components.secret
+        self.decisions = DecisionRepository(self.db)
+        known = {label for d in components.detectors for label in d.labels}
+        check_labels(self.policy, known | components.known_labels | {DETECTOR_ERROR})
+        for detector in components.detectors:
+            detector.warm_up()
+        self.runner = Runner(
+            components.detectors,
+            timeout_s=self.settings.detector_timeout_ms / 1000,
+            threads=self.settings.detector_threads,
+        )
+
+    # -- construction -------------------------------------------------------------------------
+
+    @classmethod
+    def default(cls) -> Guard:
+        """A guard from the environment (``BASTION_*``), with its data directory prepared."""
+        return cls.from_settings(Settings.load())
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        registry: Registry | None = None,
+        clock: Clock | None = None,
+        migrate: bool = True,
+    ) -> Guard:
+        from bastion.bootstrap import prepare_data_dir
+
+        prepare_data_dir(settings)
+        db = Database(settings.resolved_database_url)
+        if migrate:
+            db.migrate()
+        registry = registry or default_registry()
+        detectors = registry.create(settings.detectors, settings.detector_options)
+        components = Components(
+            settings=settings,
+            db=db,
+            policy=load_policy(settings.policy_file),
+            detectors=detectors,
+            secret=settings.resolved_secret(),
+            known_labels=registry.labels(),
+        )
+        return cls(components, clock=clock)
+
+    def close(self) -> None:
+        self.runner.close()
+        self.db.dispose()
+
+    # -- checks -------------------------------------------------------------------------------
+
+    def check_generation(
+        self,
+        prompt: str | bytes | Prompt,
+        images: Sequence[bytes | Image] = (),
+        *,
+        context: Mapping[str, Any] | None = None,
+    ) -> Decision:
+        """Screen a generation request (prompt and input photos) before the model runs."""
+        started = time.perf_counter()
+        parsed = (
+            prompt
+            if isinstance(prompt, Prompt)
+            else Prompt.parse(prompt, max_chars=self.settings.prompt_max_chars)
+        )
+        items = [Item(parsed, SUBJECT_PROMPT)]
+        for index, image in enumerate(images):
+            items.append(Item(self._image(image, index), input_image_subject(index)))
+        findings = self.runner.run(items)
+        decision = self._decide(findings, Surface.GENERATION, context)
+        decision = decision.with_timing((time.perf_counter() - started) * 1000)
+        self.decisions.add(decision, self._stored_prompt(parsed, decision))
+        return decision
+
+    def explain(self, decision: Decision) -> str:
+        from bastion.explain import render
+
+        return render(decision)
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _image(self, image: bytes | Image, index: int) -> Image:
+        if isinstance(image, Image):
+            return image
+        if not isinstance(image, bytes | bytearray | memoryview):
+            raise InvalidInput(
+                f"image {index} must be bytes, got {type(image).__name__}", field=f"images[{index}]"
+            )
+        return Image.from_bytes(bytes(image), max_bytes=self.settings.request_max_bytes)
+
+    def _context(self, surface: Surface, context: Mapping[str, Any] | None) -> dict[str, Any]:
+        given = dict(context or {})
+        unknown = sorted(set(given) - CALLER_CONTEXT_KEYS)
+        if unknown:
+            raise InvalidInput(
+                f"unknown context key(s): {', '.join(unknown)}; "
+                f"allowed: {', '.join(sorted(CALLER_CONTEXT_KEYS))}",
+                field="context",
+            )
+        if "verified_adult" in given and not isinstance(given["verified_adult"], bool):
+            raise InvalidInput("context.verified_adult must be true or false", field="context")
+        # A caller can only unlock adult content when the operator allows it.
+        if not self.settings.allow_verified_adult_content:
+            given.pop("verified_adult", None)
+        given["surface"] = surface.value
+        return given
+
+    def _decide(
+        self,
+        findings: list[Finding],
+        surface: Surface,
+        context: Mapping[str, Any] | None,
+        *,
+        request_id: str | None = None,
+    ) -> Decision:
+        reasons = evaluate(
+            self.policy, findings, surface=surface, context=self._context(surface, context)
+        )
+        action, severity = combine(reasons)
+        language = next(
+            (str(f.evidence["language"]) for f in findings if f.label == "language"), None
+        )
+        return Decision(
+            action=action,
+            severity=severity,
+            surface=surface,
+            reasons=tuple(reasons),
+            findings=tuple(findings),
+            policy=self.policy.name,
+            request_id=request_id,
+            language=language,
+            created_at=self.clock.now(),
+        )
+
+    def prompt_hash(self, prompt: Prompt) -> str:
+        return hmac.new(self._secret, prompt.text.encode(), hashlib.sha256).hexdigest()
+
+    def _stored_prompt(self, prompt: Prompt, decision: Decision) -> StoredPrompt:
+        hours = self.settings.prompt_retention_hours
+        if hours <= 0 or decision.action is not Action.ALLOW:
+            return StoredPrompt(self.prompt_hash(prompt))
+        expires = decision.created_at + timedelta(hours=hours)
+        return StoredPrompt(self.prompt_hash(prompt), prompt.text, expires)
+
+    def purge_expired_prompts(self) -> int:
+        return self.decisions.purge_expired(self.clock.now())
+
+    def get_decision(self, decision_id: str) -> Decision:
+        return self.decisions.get(decision_id)

@@ -1,0 +1,145 @@
+"""One typed Settings object, read from ``BASTION_*`` environment variables.
+
+Built in factories (``Settings.load()``), never at import time. Invalid values and unknown
+``BASTION_*`` variables are errors: configuration fails closed, it never falls back silently.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bastion.errors import ConfigError
+
+ENV_PREFIX = "BASTION_"
+# Variables under this prefix belong to the test harness, not to the service.
+_IGNORED_PREFIXES = ("BASTION_TEST_",)
+
+
+class Settings(BaseSettings):
+    """Every setting Bastion reads. Each field is documented in docs/configuration.md."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
+
+    data_dir: Path = Field(
+        default=Path("bastion-data"),
+        description="Directory for the SQLite database, the secret key file and local outboxes.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL. Default: sqlite:///<data_dir>/bastion.db. "
+        "Postgres: postgresql+psycopg://user@host:5432/db.",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Key for salted prompt hashes and API-key hashing. Default: the key in "
+        "<data_dir>/secret.key, created on first start.",
+    )
+    policy_file: Path | None = Field(
+        default=None, description="A policy YAML file that replaces the built-in default policy."
+    )
+    prompt_max_chars: int = Field(
+        default=4000, ge=1, le=100_000, description="Longest prompt accepted, in characters."
+    )
+    request_max_bytes: int = Field(
+        default=25 * 1024 * 1024,
+        ge=1024,
+        description="Largest HTTP request body accepted, in bytes.",
+    )
+    prompt_retention_hours: int = Field(
+        default=0,
+        ge=0,
+        description="How long the clear text of allowed prompts is kept (0 = never stored). "
+        "Blocked prompts are never stored in the clear; a salted hash and the matched "
+        "terms are always kept.",
+    )
+    detector_timeout_ms: int = Field(
+        default=2000, ge=1, description="Per-detector time limit; a detector past it blocks."
+    )
+    detector_threads: int = Field(
+        default=4, ge=1, le=64, description="Worker threads for detectors that run off-thread."
+    )
+    detectors: list[str] | None = Field(
+        default=None,
+        description='JSON list of detector names to run, e.g. ["prompt_lexicon"]. '
+        "Default: every registered detector that is enabled by default.",
+    )
+    detector_options: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description='JSON object of per-detector options, e.g. {"prompt_lexicon": {...}}; '
+        "validated by each detector's typed config.",
+    )
+    allow_verified_adult_content: bool = Field(
+        default=False,
+        description="When true, callers may mark a request as coming from a verified adult "
+        "and the default policy then allows explicit adult content with no real person "
+        "and no minor.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `bastion serve` binds to.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `bastion serve` binds to.")
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="Log level of the service."
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value is not None and "://" not in value:
+            raise ValueError("must be a SQLAlchemy URL such as sqlite:///path.db")
+        return value
+
+    @classmethod
+    def load(cls, **overrides: Any) -> Settings:
+        """Read the environment (plus explicit overrides); raise ConfigError on any problem."""
+        unknown = sorted(
+            name
+            for name in os.environ
+            if name.startswith(ENV_PREFIX)
+            and not name.startswith(_IGNORED_PREFIXES)
+            and name[len(ENV_PREFIX) :].lower() not in cls.model_fields
+        )
+        if unknown:
+            raise ConfigError(f"unknown setting(s) in the environment: {', '.join(unknown)}")
+        try:
+            return cls(**{k: v for k, v in overrides.items() if v is not None})
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{ENV_PREFIX}{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}"
+                for e in exc.errors()
+            )
+            raise ConfigError(f"invalid settings: {problems}") from exc
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'bastion.db'}"
+
+    def resolved_secret(self) -> bytes:
+        """The secret key; from the setting or from ``<data_dir>/secret.key``.
+
+        The key file is created by :func:`bastion.bootstrap.prepare_data_dir`; reading a
+        missing file is a configuration error, never a silently generated key.
+        """
+        if self.secret_key is not None:
+            value = self.secret_key.get_secret_value().encode()
+            if len(value) < 16:
+                raise ConfigError("BASTION_SECRET_KEY must be at least 16 characters")
+            return value
+        path = self.data_dir / "secret.key"
+        try:
+            value = path.read_bytes().strip()
+        except FileNotFoundError as exc:
+            raise ConfigError(
+                f"no secret key: set BASTION_SECRET_KEY or run `bastion init` to create {path}"
+            ) from exc
+        if len(value) < 16:
+            raise ConfigError(f"{path} holds a key shorter than 16 bytes")
+        return value
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)

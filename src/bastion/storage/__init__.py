@@ -1,0 +1,5 @@
+"""Storage: SQLAlchemy Core tables, repositories (the only place with SQL) and migrations."""
+
+from bastion.storage.db import Database
+
+__all__ = ["Database"]
