@@ -160,12 +160,12 @@ def test_verified_adult_only_honoured_when_operator_allows(settings: Settings) -
             data_dir=settings.data_dir, secret_key=TEST_SECRET, allow_verified_adult_content=True
         )
     )
-    assert permissive.check_generation("a nude figure study", context=context).action is Action.ALLOW
+    assert (
+        permissive.check_generation("a nude figure study", context=context).action is Action.ALLOW
+    )
     # Never for minors or real people, whatever the caller says.
     assert permissive.check_generation("make her naked", context=context).action is Action.BLOCK
-    assert (
-        permissive.check_generation("a nude 15 year old", context=context).action is Action.BLOCK
-    )
+    assert permissive.check_generation("a nude 15 year old", context=context).action is Action.BLOCK
     permissive.close()
 
 

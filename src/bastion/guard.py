@@ -1,6 +1,8 @@
-"""The Guard façade: content → detectors → policy → Decision → actions.
+"""The Guard façade: content → detectors → policy → Decision → effects.
 
 Knows no HTTP and no SQL: adapters (API, CLI, web) call it; storage sits behind repositories.
+Every check goes through :meth:`Guard._check`: run the detectors, evaluate the policy, store
+the decision, then run the effects (banking hashes, opening cases, …) in order.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from bastion.clock import Clock, SystemClock
 from bastion.content import Image, Prompt
@@ -32,6 +34,18 @@ from bastion.storage.decisions import DecisionRepository, StoredPrompt
 CALLER_CONTEXT_KEYS = frozenset({"verified_adult", "user_id", "platform", "feature"})
 
 
+class Effect(Protocol):
+    """Something done after a decision is stored (bank a hash, open a case, write audit).
+
+    An effect must not change the decision. If it raises, the check raises: the caller sees
+    an error instead of a decision whose consequences silently did not happen.
+    """
+
+    name: str
+
+    def after(self, guard: Guard, decision: Decision, items: Sequence[Item]) -> None: ...
+
+
 @dataclass
 class Components:
     """What a Guard is made of; built once per process by :meth:`Guard.from_settings`."""
@@ -43,6 +57,7 @@ class Components:
     secret: bytes
     # Every label any registered detector can emit (enabled or not): the policy's vocabulary.
     known_labels: frozenset[str] = frozenset()
+    effects: Sequence[Effect] = ()
 
 
 class Guard:
@@ -52,6 +67,7 @@ class Guard:
         self.policy = components.policy
         self.clock = clock or SystemClock()
         self._secret = components.secret
+        self.effects = tuple(components.effects)
         self.decisions = DecisionRepository(self.db)
         known = {label for d in components.detectors for label in d.labels}
         check_labels(self.policy, known | components.known_labels | {DETECTOR_ERROR})
@@ -111,7 +127,6 @@ class Guard:
         context: Mapping[str, Any] | None = None,
     ) -> Decision:
         """Screen a generation request (prompt and input photos) before the model runs."""
-        started = time.perf_counter()
         parsed = (
             prompt
             if isinstance(prompt, Prompt)
@@ -120,10 +135,27 @@ class Guard:
         items = [Item(parsed, SUBJECT_PROMPT)]
         for index, image in enumerate(images):
             items.append(Item(self._image(image, index), input_image_subject(index)))
-        findings = self.runner.run(items)
-        decision = self._decide(findings, Surface.GENERATION, context)
+        return self._check(Surface.GENERATION, items, context=context, prompt=parsed)
+
+    def _check(
+        self,
+        surface: Surface,
+        items: Sequence[Item],
+        *,
+        context: Mapping[str, Any] | None = None,
+        prompt: Prompt | None = None,
+        request_id: str | None = None,
+        extra_findings: Sequence[Finding] = (),
+    ) -> Decision:
+        """The one path every check takes: detect → decide → store → effects."""
+        started = time.perf_counter()
+        findings = [*self.runner.run(items), *extra_findings]
+        decision = self._decide(findings, surface, context, request_id=request_id)
         decision = decision.with_timing((time.perf_counter() - started) * 1000)
-        self.decisions.add(decision, self._stored_prompt(parsed, decision))
+        stored = self._stored_prompt(prompt, decision) if prompt is not None else None
+        self.decisions.add(decision, stored)
+        for effect in self.effects:
+            effect.after(self, decision, items)
         return decision
 
     def explain(self, decision: Decision) -> str:

@@ -95,7 +95,11 @@ def test_unknown_decision_is_404(client: TestClient, auth: dict[str, str]) -> No
         ({"prompt": "ok", "unexpected": 1}, 422, "invalid_input"),
         ({"prompt": "bad\u0000byte"}, 422, "invalid_input"),
         ({"prompt": "ok", "images": ["***not base64***"]}, 422, "invalid_input"),
-        ({"prompt": "ok", "images": [base64.b64encode(b"not an image").decode()]}, 422, "invalid_input"),
+        (
+            {"prompt": "ok", "images": [base64.b64encode(b"not an image").decode()]},
+            422,
+            "invalid_input",
+        ),
         ({"prompt": "ok", "context": {"verified_adult": "yes"}}, 422, "invalid_input"),
         ([1, 2, 3], 422, "invalid_input"),
         ("just a string", 422, "invalid_input"),
@@ -143,7 +147,9 @@ def test_body_over_the_limit_is_413(client: TestClient, auth: dict[str, str]) ->
     assert response.json()["error"]["code"] == "input_too_large"
 
 
-def test_image_without_image_detectors_fails_closed(client: TestClient, auth: dict[str, str]) -> None:
+def test_image_without_image_detectors_fails_closed(
+    client: TestClient, auth: dict[str, str]
+) -> None:
     payload = {"prompt": "add a hat", "images": [base64.b64encode(PNG_1x1).decode()]}
     response = client.post("/v1/generations/check", json=payload, headers=auth)
     assert response.status_code == 200

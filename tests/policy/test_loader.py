@@ -52,15 +52,27 @@ def test_operator_file(tmp_path: Path) -> None:
         (GOOD.replace("KEYWORD_NUDITY", "KEYWORD_NUDE"), 10, "keyword"),
         (GOOD.replace("STATEMENT_CATEGORY_OTHER_VIOLATION_TC", "PORN"), 9, "category"),
         (GOOD.replace("min_score: 0.5", "min_score: 5"), 6, "min_score"),
-        (GOOD.replace("label: sexual_explicit", "lable: sexual_explicit"), 6, "unknown key 'lable'"),
+        (
+            GOOD.replace("label: sexual_explicit", "lable: sexual_explicit"),
+            6,
+            "unknown key 'lable'",
+        ),
         (GOOD.replace("id: any_nudity", "id: Any-Nudity"), 4, "lower_snake_case"),
         (GOOD.replace("    action: block\n", ""), 4, "missing 'action'"),
         (GOOD + GOOD.split("rules:\n")[1], 11, "duplicate rule id"),
         (GOOD.replace("when: {finding", "when: {every: [], finding"), 6, "unknown key 'every'"),
-        (GOOD.replace("{finding: {label: sexual_explicit, min_score: 0.5}}", "{any: []}"), 6, "non-empty"),
+        (
+            GOOD.replace("{finding: {label: sexual_explicit, min_score: 0.5}}", "{any: []}"),
+            6,
+            "non-empty",
+        ),
         (GOOD.replace("min_score: 0.5", "where: {age: {lt: 18}}"), 6, None),
         (GOOD.replace("min_score: 0.5", "where: {age: {below: 18}}"), 6, "unknown comparison"),
-        (GOOD.replace("    severity: high\n", "    severity: high\n    escalate: maybe\n"), 9, "escalate"),
+        (
+            GOOD.replace("    severity: high\n", "    severity: high\n    escalate: maybe\n"),
+            9,
+            "escalate",
+        ),
     ],
 )
 def test_errors_name_file_and_line(text: str, line: int, message: str | None) -> None:

@@ -41,8 +41,8 @@ def make_decision(action: Action = Action.BLOCK) -> Decision:
 
 
 def test_migrations_match_the_tables(database: Database) -> None:
-    from alembic.migration import MigrationContext
     from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
 
     with database.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), metadata)
@@ -88,13 +88,16 @@ def test_prompt_purge(database: Database) -> None:
     assert repo.purge_expired(expires - timedelta(seconds=1)) == 0
     assert repo.purge_expired(expires) == 1
     stored = repo.prompt_of(decision.id)
-    assert stored is not None and stored.text is None and stored.hash == "cd" * 32
+    assert stored is not None
+    assert stored.text is None
+    assert stored.hash == "cd" * 32
 
 
 def test_api_keys(database: Database) -> None:
     keys = ApiKeyRepository(database, SECRET)
     record, clear = keys.create("integration", Role.SERVICE)
-    assert clear.startswith("bst_") and record.prefix in clear
+    assert clear.startswith("bst_")
+    assert record.prefix in clear
     assert keys.authenticate(clear).id == record.id
     assert keys.authenticate(clear).created_at.tzinfo is not None
     with pytest.raises(AuthError):

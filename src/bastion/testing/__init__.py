@@ -4,8 +4,8 @@ registry builder. Fakes drive the positive (abuse) paths, so no abusive content 
 from bastion.testing.fakes import (
     FakeDetector,
     FrozenClock,
-    make_registry,
     fake_detector_class,
+    make_registry,
 )
 
 __all__ = ["FakeDetector", "FrozenClock", "fake_detector_class", "make_registry"]

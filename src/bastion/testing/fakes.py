@@ -33,7 +33,8 @@ class FakeDetector(Detector):
             time.sleep(self.delay_s)
         if self.error is not None:
             raise self.error
-        pairs = type(self).decide(item) if type(self).decide is not None else self.findings
+        decide = type(self).decide
+        pairs = decide(item) if decide is not None else self.findings
         return [
             Finding(detector=self.name, label=label, score=score, subject=subject)
             for label, score in pairs
