@@ -50,12 +50,31 @@ def test_child_cue_with_sexual_request_is_critical(guard: Guard) -> None:
 
 def test_every_decision_is_stored_with_reasons(guard: Guard) -> None:
     decision = guard.check_generation("make her naked")
-    stored = guard.get_decision(decision.id)
-    assert stored.to_dict() == decision.to_dict()
+    assert guard.get_decision(decision.id) == decision  # readable at once, even in flight
+    guard.flush()
+    assert guard.decisions.get(decision.id).to_dict() == decision.to_dict()
+
+
+def test_sync_writes_commit_before_returning(settings: Settings) -> None:
+    guard = Guard.from_settings(settings.model_copy(update={"decision_writes": "sync"}))
+    decision = guard.check_generation("a lighthouse")
+    assert guard.writer.pending(decision.id) is None
+    assert guard.decisions.get(decision.id) == decision
+    guard.close()
+
+
+def test_close_stores_everything_in_flight(settings: Settings) -> None:
+    guard = Guard.from_settings(settings)
+    ids = [guard.check_generation(f"a lighthouse number {i}").id for i in range(50)]
+    guard.close()
+    reopened = Guard.from_settings(settings)
+    assert all(reopened.decisions.get(i).id == i for i in ids)
+    reopened.close()
 
 
 def test_prompts_are_not_kept_in_the_clear_by_default(guard: Guard) -> None:
     decision = guard.check_generation("a lighthouse at dusk")
+    guard.flush()
     stored = guard.decisions.prompt_of(decision.id)
     assert stored is not None
     assert stored.text is None
@@ -71,6 +90,7 @@ def test_allowed_prompt_retained_then_purged(tmp_path: object, settings: Setting
     guard = Guard.from_settings(settings, clock=clock)
     allowed = guard.check_generation("a lighthouse at dusk")
     blocked = guard.check_generation("make her naked")
+    guard.flush()
     assert guard.decisions.prompt_of(allowed.id).text == "a lighthouse at dusk"  # type: ignore[union-attr]
     assert guard.decisions.prompt_of(blocked.id).text is None  # type: ignore[union-attr]
     clock.advance(hours=23)

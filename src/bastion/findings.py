@@ -56,14 +56,15 @@ class Finding:
             raise ValueError(f"finding score must be within [0, 1], got {self.score}")
         if not self.detector or not self.label:
             raise ValueError("finding needs a detector and a label")
-        object.__setattr__(self, "score", float(self.score))
+        # Six decimals: enough for any threshold, and exact through JSON storage.
+        object.__setattr__(self, "score", round(float(self.score), 6))
         object.__setattr__(self, "evidence", _freeze(self.evidence))
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "detector": self.detector,
             "label": self.label,
-            "score": round(self.score, 6),
+            "score": self.score,
             "subject": self.subject,
             "evidence": thaw(self.evidence),
             "explanation": self.explanation,

@@ -29,6 +29,7 @@ from bastion.policy.rules import Policy
 from bastion.settings import Settings
 from bastion.storage.db import Database
 from bastion.storage.decisions import DecisionRepository, StoredPrompt
+from bastion.storage.writer import BackgroundWriter, DecisionWriter, SyncWriter
 
 # Context keys a caller may set; everything else is rejected so typos do not pass silently.
 CALLER_CONTEXT_KEYS = frozenset({"verified_adult", "user_id", "platform", "feature"})
@@ -69,6 +70,11 @@ class Guard:
         self._secret = components.secret
         self.effects = tuple(components.effects)
         self.decisions = DecisionRepository(self.db)
+        self.writer: DecisionWriter = (
+            BackgroundWriter(self.decisions)
+            if self.settings.decision_writes == "background"
+            else SyncWriter(self.decisions)
+        )
         known = {label for d in components.detectors for label in d.labels}
         check_labels(self.policy, known | components.known_labels | {DETECTOR_ERROR})
         for detector in components.detectors:
@@ -114,8 +120,14 @@ class Guard:
         return cls(components, clock=clock)
 
     def close(self) -> None:
+        """Store every decision still in flight, stop the workers, release the database."""
+        self.writer.close()
         self.runner.close()
         self.db.dispose()
+
+    def flush(self) -> None:
+        """Wait until every decision returned so far is committed."""
+        self.writer.flush()
 
     # -- checks -------------------------------------------------------------------------------
 
@@ -153,7 +165,7 @@ class Guard:
         decision = self._decide(findings, surface, context, request_id=request_id)
         decision = decision.with_timing((time.perf_counter() - started) * 1000)
         stored = self._stored_prompt(prompt, decision) if prompt is not None else None
-        self.decisions.add(decision, stored)
+        self.writer.write(decision, stored)
         for effect in self.effects:
             effect.after(self, decision, items)
         return decision
@@ -229,7 +241,9 @@ class Guard:
         return StoredPrompt(self.prompt_hash(prompt), prompt.text, expires)
 
     def purge_expired_prompts(self) -> int:
+        self.writer.flush()
         return self.decisions.purge_expired(self.clock.now())
 
     def get_decision(self, decision_id: str) -> Decision:
-        return self.decisions.get(decision_id)
+        pending = self.writer.pending(decision_id)
+        return pending if pending is not None else self.decisions.get(decision_id)

@@ -58,6 +58,13 @@ class Settings(BaseSettings):
         "Blocked prompts are never stored in the clear; a salted hash and the matched "
         "terms are always kept.",
     )
+    decision_writes: Literal["sync", "background"] = Field(
+        default="background",
+        description="`background`: a writer thread stores decisions in batches (one commit "
+        "for many checks; a decision is readable as soon as it is returned; a failing "
+        "database makes checks fail with 503 after 30 s). `sync`: every check commits "
+        "its decision before it returns.",
+    )
     detector_timeout_ms: int = Field(
         default=2000, ge=1, description="Per-detector time limit; a detector past it blocks."
     )

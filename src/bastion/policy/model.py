@@ -151,7 +151,7 @@ class Decision:
         return tuple(seen)
 
     def with_timing(self, duration_ms: float) -> Decision:
-        return replace(self, duration_ms=duration_ms)
+        return replace(self, duration_ms=round(duration_ms, 3))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -164,7 +164,7 @@ class Decision:
             "request_id": self.request_id,
             "language": self.language,
             "content_sha256": self.content_sha256,
-            "duration_ms": None if self.duration_ms is None else round(self.duration_ms, 3),
+            "duration_ms": self.duration_ms,
             "category": self.category,
             "keywords": list(self.keywords),
             "escalate": self.escalate,

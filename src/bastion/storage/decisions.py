@@ -6,12 +6,14 @@ retention lasts (never for blocked ones), and :meth:`purge_expired` removes it a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
 
+from bastion.clock import as_utc
 from bastion.errors import NotFound
 from bastion.policy.model import Decision
 from bastion.storage.db import Database
@@ -27,29 +29,39 @@ class StoredPrompt:
     expires_at: datetime | None = None
 
 
+def _row(decision: Decision, prompt: StoredPrompt | None) -> dict[str, Any]:
+    return {
+        "id": decision.id,
+        "created_at": decision.created_at,
+        "surface": decision.surface.value,
+        "action": decision.action.value,
+        "severity": decision.severity.value,
+        "policy": decision.policy,
+        "category": decision.category,
+        "language": decision.language,
+        "request_id": decision.request_id,
+        "duration_ms": decision.duration_ms,
+        "record": decision.to_dict(),
+        "prompt_hash": prompt.hash if prompt else None,
+        "prompt_text": prompt.text if prompt else None,
+        "prompt_expires_at": prompt.expires_at if prompt else None,
+    }
+
+
 class DecisionRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
     def add(self, decision: Decision, prompt: StoredPrompt | None = None) -> None:
-        row: dict[str, Any] = {
-            "id": decision.id,
-            "created_at": decision.created_at,
-            "surface": decision.surface.value,
-            "action": decision.action.value,
-            "severity": decision.severity.value,
-            "policy": decision.policy,
-            "category": decision.category,
-            "language": decision.language,
-            "request_id": decision.request_id,
-            "duration_ms": decision.duration_ms,
-            "record": decision.to_dict(),
-            "prompt_hash": prompt.hash if prompt else None,
-            "prompt_text": prompt.text if prompt else None,
-            "prompt_expires_at": prompt.expires_at if prompt else None,
-        }
+        self.add_many([(decision, prompt)])
+
+    def add_many(self, items: Sequence[tuple[Decision, StoredPrompt | None]]) -> None:
+        """Insert decisions in one transaction: all or none."""
+        if not items:
+            return
+        rows = [_row(decision, prompt) for decision, prompt in items]
         with self.db.begin() as connection:
-            connection.execute(decisions.insert().values(**row))
+            connection.execute(decisions.insert(), rows)
 
     def get(self, decision_id: str) -> Decision:
         with self.db.connect() as connection:
@@ -71,7 +83,7 @@ class DecisionRepository:
             raise NotFound(f"no decision with id {decision_id!r}", field="decision_id")
         if row.prompt_hash is None:
             return None
-        return StoredPrompt(row.prompt_hash, row.prompt_text, row.prompt_expires_at)
+        return StoredPrompt(row.prompt_hash, row.prompt_text, as_utc(row.prompt_expires_at))
 
     def purge_expired(self, now: datetime) -> int:
         """Erase clear-text prompts whose retention has ended. Returns how many."""

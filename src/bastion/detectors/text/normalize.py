@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -138,9 +139,10 @@ _HAS_LETTER = re.compile(r"[^\W\d_]")
 # Punctuation between letters ("n.a.k.e.d", "na-ked", "nak*ed") and spaced single letters.
 _INNER_PUNCT = re.compile(r"(?<=[^\W\d_])[.\-_*'’`·•~^:,/\\]+(?=[^\W\d_])")
 _CHAR = r"(?:[^\W_]|[@$!|€+£])"  # a letter, digit or leetspeak symbol
-_SPACED = re.compile(rf"(?<![^\W_])(?:{_CHAR}[\s.\-_*·•/]+){{2,}}{_CHAR}(?![^\W_])")
-_SEPARATORS = re.compile(r"[\s.\-_*·•/]+")
-_REPEAT = re.compile(r"(.)\1+")
+# Three or more single characters separated by anything that is not a word character.
+_SPACED = re.compile(rf"(?<![^\W_])(?:{_CHAR}(?:[^\w@$!|€+£]|_)+){{2,}}{_CHAR}(?![^\W_])")
+_SEPARATORS = re.compile(r"(?:[^\w@$!|€+£]|_)+")
+_REPEAT = re.compile(r"([^\W\d_])\1+")  # letters only: numbers keep their digits
 _DIGIT_LETTER = re.compile(r"(?<=\d)(?=[^\W\d_])|(?<=[^\W\d_])(?=\d)")
 _WORD = re.compile(r"[^\W_]+")
 
@@ -202,27 +204,42 @@ def _plain_tokens(text: str) -> tuple[str, ...]:
     return tuple(_WORD.findall(_DIGIT_LETTER.sub(" ", text)))
 
 
+_DEOBFUSCATION: tuple[tuple[str, Callable[[str], str]], ...] = (
+    ("confusables", lambda s: s.translate(CONFUSABLES)),
+    ("repeated_letters", lambda s: _REPEAT.sub(r"\1", s)),
+    ("letter_spacing", lambda s: _SPACED.sub(_join_spaced, s)),
+    ("leetspeak", lambda s: _LEET_WORD.sub(_leet_word, s)),
+    ("punctuation_in_words", lambda s: _INNER_PUNCT.sub("", s)),
+    ("repeated_letters", lambda s: _REPEAT.sub(r"\1", s)),
+)
+_MAX_ROUNDS = 4
+
+
+def _deobfuscate(text: str, steps: list[str]) -> tuple[str, ...]:
+    current = text
+    for name, transform in _DEOBFUSCATION:
+        changed = transform(current)
+        if changed != current:
+            if name not in steps:
+                steps.append(name)
+            current = changed
+    # Accents can come back through confusable mapping (e.g. "ё"); fold once more.
+    return tuple(_WORD.findall(_fold_accents(current)))
+
+
 def normalize(text: str) -> Normalized:
     base, steps = _base(text)
     plain = Form("plain", _plain_tokens(base), tuple(steps))
-
     deob_steps = list(steps)
-    current = base
-    for name, transform in (
-        ("confusables", lambda s: s.translate(CONFUSABLES)),
-        ("letter_spacing", lambda s: _SPACED.sub(_join_spaced, s)),
-        ("leetspeak", lambda s: _LEET_WORD.sub(_leet_word, s)),
-        ("punctuation_in_words", lambda s: _INNER_PUNCT.sub("", s)),
-        ("repeated_letters", lambda s: _REPEAT.sub(r"\1", s)),
-    ):
-        changed = transform(current)
-        if changed != current:
-            deob_steps.append(name)
-            current = changed
-    # Accents can come back through confusable mapping (e.g. "ё"); fold once more.
-    current = _fold_accents(current)
-    deobfuscated = Form("deobfuscated", tuple(_WORD.findall(current)), tuple(deob_steps))
-    return Normalized(plain, deobfuscated)
+    tokens = _deobfuscate(base, deob_steps)
+    # The deobfuscated form is a fixed point: deobfuscating its words again changes nothing.
+    # Rare inputs (single letters split by symbols the tokenizer drops) need a second round.
+    for _ in range(_MAX_ROUNDS):
+        again = _deobfuscate(" ".join(tokens), deob_steps)
+        if again == tokens:
+            break
+        tokens = again
+    return Normalized(plain, Form("deobfuscated", tokens, tuple(deob_steps)))
 
 
 @lru_cache(maxsize=65536)
@@ -233,5 +250,5 @@ def term_forms(term: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 def canonical(text: str) -> str:
-    """The deobfuscated form as one string: idempotent (``canonical(canonical(x)) == x'``)."""
+    """The deobfuscated form as one string: idempotent (``canonical(canonical(x)) == x``)."""
     return " ".join(normalize(text).deobfuscated.tokens)
