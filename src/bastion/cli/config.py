@@ -15,10 +15,7 @@ config_app = typer.Typer(help="Settings.", no_args_is_help=True)
 
 
 def _default(field: Any) -> str:
-    if field.default_factory is not None:
-        value = field.default_factory()
-    else:
-        value = field.default
+    value = field.default_factory() if field.default_factory is not None else field.default
     if value is None:
         return "—"
     return f"`{json.dumps(value) if isinstance(value, dict | list | bool) else value}`"

@@ -171,6 +171,10 @@ class Lexicon:
                 index.infix_regex = re.compile("|".join(map(re.escape, alternatives)))
         self.term_count = count
 
+    def plain_exact_terms(self) -> Mapping[str, list[Term]]:
+        """Terms indexed by their first word in the plain form (for baselines and tooling)."""
+        return self._indexes[0].exact
+
     # -- matching -----------------------------------------------------------------------------
 
     def _first(self, index: _Index, token: str) -> Iterator[tuple[Term, str | None]]:
