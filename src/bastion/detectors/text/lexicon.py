@@ -344,4 +344,8 @@ def _load_lexicon(extra_dirs: tuple[Path, ...]) -> Lexicon:
         terms.extend(language_terms)
     if not terms:
         raise ConfigError("no lexicon terms found")
+    from bastion.detectors.text.names import PUBLIC_FIGURE_WEIGHT, load_names
+
+    for name in load_names().public_figures:
+        terms.append(("public_figure", "names", name, PUBLIC_FIGURE_WEIGHT))
     return Lexicon(terms, languages)

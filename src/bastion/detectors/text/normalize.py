@@ -166,7 +166,7 @@ class Normalized:
         return (self.plain, self.deobfuscated)
 
 
-def _fold_accents(text: str) -> str:
+def fold_accents(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text)
     if decomposed.isascii():
         return decomposed
@@ -182,7 +182,7 @@ def _base(text: str) -> tuple[str, list[str]]:
     cleaned = _INVISIBLE.sub("", out)
     if cleaned != out:
         steps.append("invisible_characters")
-    out = _fold_accents(cleaned.casefold())
+    out = fold_accents(cleaned.casefold())
     return out, steps
 
 
@@ -224,7 +224,7 @@ def _deobfuscate(text: str, steps: list[str]) -> tuple[str, ...]:
                 steps.append(name)
             current = changed
     # Accents can come back through confusable mapping (e.g. "ё"); fold once more.
-    return tuple(_WORD.findall(_fold_accents(current)))
+    return tuple(_WORD.findall(fold_accents(current)))
 
 
 def normalize(text: str) -> Normalized:

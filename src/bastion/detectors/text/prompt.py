@@ -17,6 +17,7 @@ from bastion.content import Prompt
 from bastion.detectors.base import Detector, DetectorConfig
 from bastion.detectors.text.ages import ADULT_AGE, AgeReader
 from bastion.detectors.text.lexicon import Hit, Lexicon, load_lexicon
+from bastion.detectors.text.names import FULL_NAME_WEIGHT, full_names, load_names
 from bastion.detectors.text.normalize import Form, normalize
 from bastion.findings import Finding
 
@@ -76,6 +77,13 @@ class PromptLexiconDetector(Detector):
             for hit in _unmasked(lexicon.match(form, fuzzy=fuzzy)):
                 score = hit.term.weight * (FUZZY_FACTOR if hit.fuzzy else 1.0)
                 by_label[LABEL_OF[hit.term.label]].append((score, _evidence(hit, form)))
+        for name in full_names(item.text, load_names().given_names):
+            by_label["real_person_cue"].append(
+                (
+                    FULL_NAME_WEIGHT,
+                    {"term": "<full name>", "matched": name, "form": "original", "steps": []},
+                )
+            )
         for age in ages.read(normalized.plain):
             if age.age < ADULT_AGE:
                 by_label["minor_cue"].append(
