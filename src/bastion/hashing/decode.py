@@ -59,6 +59,10 @@ def _open(data: bytes, max_pixels: int) -> PILImage.Image:
             image = PILImage.open(io.BytesIO(bytes(data)), formats=_FORMATS)
     except PILImage.DecompressionBombError as exc:
         raise InputTooLarge(f"image has too many pixels: {exc}", field="image") from exc
+    except PILImage.UnidentifiedImageError as exc:
+        raise UndecodableImage(
+            "not a decodable image (format not recognised or header corrupt)", field="image"
+        ) from exc
     except Exception as exc:  # PIL raises many types for bad input; all mean "not an image"
         raise UndecodableImage(_describe("not a decodable image", exc), field="image") from exc
     width, height = image.size

@@ -139,7 +139,9 @@ def _row(cells: list[str], header: list[str], source: str, labels: tuple[str, ..
     )
 
 
-def write_entries(entries: Iterable[Entry], out: IO[str], fmt: Format) -> int:
+def write_entries(
+    entries: Iterable[Entry], out: IO[str], fmt: Format, *, header: bool = True
+) -> int:
     """Write entries; returns how many. Plain text writes ``<signal_type> <hash>`` lines."""
     count = 0
     if fmt is Format.TXT:
@@ -148,7 +150,8 @@ def write_entries(entries: Iterable[Entry], out: IO[str], fmt: Format) -> int:
             count += 1
         return count
     writer = csv.writer(out, delimiter="," if fmt is Format.CSV else "\t", lineterminator="\n")
-    writer.writerow(EXPORT_COLUMNS)
+    if header:
+        writer.writerow(EXPORT_COLUMNS)
     for entry in entries:
         writer.writerow(
             [
@@ -167,6 +170,23 @@ def write_entries(entries: Iterable[Entry], out: IO[str], fmt: Format) -> int:
         )
         count += 1
     return count
+
+
+def iter_export(entries: Iterable[Entry], fmt: Format, chunk: int = 1000) -> Iterator[str]:
+    """The export in pieces of ``chunk`` entries (the header once), for streaming."""
+    buffer = io.StringIO()
+    batch: list[Entry] = []
+    first = True
+    for entry in entries:
+        batch.append(entry)
+        if len(batch) >= chunk:
+            write_entries(batch, buffer, fmt, header=first)
+            first, batch = False, []
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    write_entries(batch, buffer, fmt, header=first)
+    yield buffer.getvalue()
 
 
 def export_text(entries: Iterable[Entry], fmt: Format) -> str:
