@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image as PILImage
+from PIL import UnidentifiedImageError
 
 from bastion.errors import InputTooLarge, InvalidInput
 
@@ -54,12 +55,12 @@ def _open(data: bytes, max_pixels: int) -> PILImage.Image:
     if not data:
         raise InvalidInput("image is empty", field="image")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", PILImage.DecompressionBombWarning)
+        with warnings.catch_warnings():  # the pixel limit is checked below, as an error
+            warnings.simplefilter("ignore", PILImage.DecompressionBombWarning)
             image = PILImage.open(io.BytesIO(bytes(data)), formats=_FORMATS)
     except PILImage.DecompressionBombError as exc:
         raise InputTooLarge(f"image has too many pixels: {exc}", field="image") from exc
-    except PILImage.UnidentifiedImageError as exc:
+    except UnidentifiedImageError as exc:
         raise UndecodableImage(
             "not a decodable image (format not recognised or header corrupt)", field="image"
         ) from exc

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator
 from enum import StrEnum
 from typing import IO
@@ -41,6 +42,7 @@ EXPORT_COLUMNS = (
     "added_by",
     "entry_id",
 )
+_HEX = re.compile(r"^[0-9a-fA-F]{64}$")
 _TRUE = {"1", "true", "yes", "y", "t"}
 _FALSE = {"0", "false", "no", "n", "f"}
 
@@ -75,7 +77,7 @@ def read_entries(
             continue
         if header is None:
             lowered = [c.lower() for c in cells]
-            if any(c in HASH_COLUMNS for c in lowered):
+            if any(c in HASH_COLUMNS for c in lowered) and not any(_HEX.match(c) for c in cells):
                 header = lowered
                 continue
             header = []
