@@ -38,6 +38,10 @@ test: lint typecheck pytest
 
 bench: install
 	$(PY) bench/prompt_guard.py
+	$(PY) bench/pdq_speed.py
+	$(PY) bench/robustness.py
+	$(PY) bench/index_bench.py
+	$(PY) bench/upload_scan_load.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

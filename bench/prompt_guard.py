@@ -84,9 +84,7 @@ def main() -> None:
         }
         guard.close()
     base = statistics.median(results["regex"])
-    print(
-        f"{len(prompts)} prompts x {args.rounds} rounds; {len(regex.pattern)} chars of regex"
-    )
+    print(f"{len(prompts)} prompts x {args.rounds} rounds; {len(regex.pattern)} chars of regex")
     print(f"{'path':<8}{'p50 ms':>10}{'p99 ms':>10}{'mean ms':>10}{'p50 / regex':>14}")
     for name, samples in results.items():
         p50 = statistics.median(samples)

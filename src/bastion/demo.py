@@ -49,3 +49,19 @@ def seed(guard: Guard, keys: ApiKeyRepository) -> str:
 
 def seed_if_empty(guard: Guard, keys: ApiKeyRepository) -> str | None:
     return seed(guard, keys) if is_empty(guard) else None
+
+
+def seed_banks(guard: Guard, keys: ApiKeyRepository) -> str:
+    """A demo bank holding one drawn test card, so `bastion match` and the API have a hit."""
+    from bastion.hashing.demo import demo_image
+
+    guard.banks.create_bank(
+        "demo_known_images", "other", description="Demo bank: one drawn test card."
+    )
+    guard.banks.add_image(
+        "demo_known_images", demo_image(), added_by="demo", source="demo", labels=("demo",)
+    )
+    return "1 demo bank (demo_known_images) with a drawn test card"
+
+
+SEEDERS.append(seed_banks)

@@ -21,7 +21,8 @@ from bastion.detectors.base import Detector
 from bastion.detectors.registry import Registry, default_registry
 from bastion.detectors.runner import Item, Runner
 from bastion.errors import InvalidInput
-from bastion.findings import SUBJECT_PROMPT, Finding, input_image_subject
+from bastion.findings import SUBJECT_PROMPT, SUBJECT_UPLOAD, Finding, input_image_subject
+from bastion.hashing.banks import BankService
 from bastion.policy.engine import DETECTOR_ERROR, evaluate
 from bastion.policy.loader import check_labels, load_policy
 from bastion.policy.model import Action, Decision, Surface, combine
@@ -59,6 +60,7 @@ class Components:
     # Every label any registered detector can emit (enabled or not): the policy's vocabulary.
     known_labels: frozenset[str] = frozenset()
     effects: Sequence[Effect] = ()
+    banks: BankService | None = None
 
 
 class Guard:
@@ -75,9 +77,13 @@ class Guard:
             if self.settings.decision_writes == "background"
             else SyncWriter(self.decisions)
         )
+        self.banks = components.banks or BankService(self.db, clock=self.clock)
         known = {label for d in components.detectors for label in d.labels}
         check_labels(self.policy, known | components.known_labels | {DETECTOR_ERROR})
         for detector in components.detectors:
+            bind = getattr(detector, "use_banks", None)
+            if callable(bind):
+                bind(self.banks)
             detector.warm_up()
         self.runner = Runner(
             components.detectors,
@@ -109,6 +115,14 @@ class Guard:
             db.migrate()
         registry = registry or default_registry()
         detectors = registry.create(settings.detectors, settings.detector_options)
+        from bastion.hashing.staydown import StayDownEffect
+
+        banks = BankService(
+            db,
+            clock=clock,
+            min_quality=settings.hash_min_quality,
+            sync_interval_s=settings.bank_sync_interval_ms / 1000,
+        )
         components = Components(
             settings=settings,
             db=db,
@@ -116,6 +130,8 @@ class Guard:
             detectors=detectors,
             secret=settings.resolved_secret(),
             known_labels=registry.labels(),
+            effects=(StayDownEffect(),) if settings.stay_down else (),
+            banks=banks,
         )
         return cls(components, clock=clock)
 
@@ -148,6 +164,19 @@ class Guard:
         for index, image in enumerate(images):
             items.append(Item(self._image(image, index), input_image_subject(index)))
         return self._check(Surface.GENERATION, items, context=context, prompt=parsed)
+
+    def scan_upload(
+        self, image: bytes | Image, *, context: Mapping[str, Any] | None = None
+    ) -> Decision:
+        """Match an upload against every enabled bank (and the image detectors) and decide.
+
+        Undecodable or oversized images are typed errors, not decisions.
+        """
+        from bastion.hashing.decode import decode_luma
+
+        parsed = self._image(image, 0)
+        decode_luma(parsed.data, max_pixels=self.banks.max_pixels)  # typed error on bad bytes
+        return self._check(Surface.UPLOAD, [Item(parsed, SUBJECT_UPLOAD)], context=context)
 
     def _check(
         self,

@@ -87,6 +87,24 @@ class Settings(BaseSettings):
         "and the default policy then allows explicit adult content with no real person "
         "and no minor.",
     )
+    hash_min_quality: int = Field(
+        default=50,
+        ge=0,
+        le=100,
+        description="PDQ quality below which an image is not matched against banks (flat or "
+        "tiny images give unreliable hashes).",
+    )
+    bank_sync_interval_ms: int = Field(
+        default=1000,
+        ge=0,
+        description="How often a process looks for bank changes made by other replicas "
+        "(its own changes apply at once).",
+    )
+    stay_down: bool = Field(
+        default=True,
+        description="Bank the hashes of blocked outputs and uploads automatically "
+        "(blocked_generations / removed_content banks).",
+    )
     host: str = Field(default="127.0.0.1", description="Address `bastion serve` binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `bastion serve` binds to.")
     log_level: Literal["debug", "info", "warning", "error"] = Field(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bastion.cli import check, config, db, keys, screen, serve
+from bastion.cli import check, config, db, hashing, keys, screen, serve
 
 app = typer.Typer(
     name="bastion",
@@ -20,6 +20,7 @@ screen.register(app)
 keys.register(app)
 db.register(app)
 config.register(app)
+hashing.register(app)
 
 
 def main() -> None:

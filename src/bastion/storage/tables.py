@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
+    Boolean,
     Column,
     DateTime,
     Float,
+    ForeignKey,
     Index,
+    Integer,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -60,4 +65,74 @@ api_keys = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True)),
     Column("last_used_at", DateTime(timezone=True)),
+)
+
+# -- hash banks (issue 4) --------------------------------------------------------------------
+
+banks = Table(
+    "banks",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    # What the bank holds (csam, ncii, blocked_generations, removed_content, terrorism,
+    # false_positive, other): policy rules read it from hash-match findings.
+    Column("kind", String(32), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("match_distance", SmallInteger, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    # A negative bank holds known false positives: matching one suppresses positive matches.
+    Column("negative", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+bank_entries = Table(
+    "bank_entries",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("bank_id", Integer, ForeignKey("banks.id"), nullable=False),
+    Column("signal_type", String(16), nullable=False),
+    Column("hash", String(64), nullable=False),  # hex, the exchange format
+    Column("quality", SmallInteger),
+    Column("source", String(200), nullable=False),
+    Column("labels", JSON, nullable=False),
+    Column("added_at", DateTime(timezone=True), nullable=False),
+    Column("added_by", String(200), nullable=False),
+    Column("case_id", String(64)),
+    Column("decision_id", String(36)),
+    Column("note", String(500)),
+    Column("enabled", Boolean, nullable=False),
+    Column("disabled_at", DateTime(timezone=True)),
+    Index("ix_bank_entries_bank_id", "bank_id"),
+    Index("ix_bank_entries_hash", "hash"),
+    Index("ix_bank_entries_case_id", "case_id"),
+)
+
+# Extra hashes of one entry (centred crops, ...) that the index also matches.
+bank_entry_variants = Table(
+    "bank_entry_variants",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("entry_id", BigInteger, ForeignKey("bank_entries.id"), nullable=False),
+    Column("variant", String(32), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("ix_bank_entry_variants_entry_id", "entry_id"),
+)
+
+# The change feed: every bank or entry change gets a sequence number, so each replica's
+# in-memory index applies what changed since the sequence it last saw.
+bank_changes = Table(
+    "bank_changes",
+    metadata,
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("op", String(16), nullable=False),
+    Column("bank_id", Integer, nullable=False),
+    Column("entry_id", BigInteger),
+    Column("at", DateTime(timezone=True), nullable=False),
 )

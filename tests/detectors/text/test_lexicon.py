@@ -12,13 +12,45 @@ from bastion.detectors.text.normalize import normalize
 from bastion.errors import ConfigError
 
 REQUIRED = sorted(
-    "bg cs da de el en es et fi fr ga hr hu it lt lv mt nl pl pt ro sk sl sv tr ar ms hi no".split()
+    [
+        "bg",
+        "cs",
+        "da",
+        "de",
+        "el",
+        "en",
+        "es",
+        "et",
+        "fi",
+        "fr",
+        "ga",
+        "hr",
+        "hu",
+        "it",
+        "lt",
+        "lv",
+        "mt",
+        "nl",
+        "pl",
+        "pt",
+        "ro",
+        "sk",
+        "sl",
+        "sv",
+        "tr",
+        "ar",
+        "ms",
+        "hi",
+        "no",
+    ]
 )
 FOLDER = resources.files("bastion.detectors.text").joinpath("lexicons")
 
 
 def test_every_required_language_has_a_lexicon() -> None:
-    present = sorted(p.name.removesuffix(".yaml") for p in FOLDER.iterdir() if p.name.endswith(".yaml"))
+    present = sorted(
+        p.name.removesuffix(".yaml") for p in FOLDER.iterdir() if p.name.endswith(".yaml")
+    )
     assert [code for code in REQUIRED if code not in present] == []
 
 

@@ -36,7 +36,9 @@ def labels(detector: PromptLexiconDetector, text: str) -> dict[str, Finding]:
         ("una chica de 16 años", 16),
     ],
 )
-def test_stated_ages_under_18_are_minor_cues(detector: PromptLexiconDetector, text: str, age: int) -> None:
+def test_stated_ages_under_18_are_minor_cues(
+    detector: PromptLexiconDetector, text: str, age: int
+) -> None:
     found = labels(detector, text)
     assert "minor_cue" in found
     ages = [t.get("age") for t in found["minor_cue"].evidence["terms"]]
@@ -44,12 +46,19 @@ def test_stated_ages_under_18_are_minor_cues(detector: PromptLexiconDetector, te
 
 
 @pytest.mark.parametrize("text", ["she is 18", "a 25 year old woman", "5 feet tall", "14 cm wide"])
-def test_adult_ages_and_measurements_are_not_minor_cues(detector: PromptLexiconDetector, text: str) -> None:
+def test_adult_ages_and_measurements_are_not_minor_cues(
+    detector: PromptLexiconDetector, text: str
+) -> None:
     assert "minor_cue" not in labels(detector, text)
 
 
 def test_allow_list_masks_innocent_look_alikes(detector: PromptLexiconDetector) -> None:
-    for text in ["nude lipstick swatches", "naked-eye astronomy", "a strip mall at night", "bare trees in winter"]:
+    for text in [
+        "nude lipstick swatches",
+        "naked-eye astronomy",
+        "a strip mall at night",
+        "bare trees in winter",
+    ]:
         found = labels(detector, text)
         assert "sexual_explicit" not in found, text
     # ...but only the look-alike: the rest of the prompt is still read.
@@ -62,7 +71,8 @@ def test_explanation_names_term_language_and_steps(detector: PromptLexiconDetect
     assert term["language"] == "en"
     assert term["form"] == "deobfuscated"
     assert {"leetspeak", "letter_spacing"} <= set(term["steps"])
-    assert "naked" in finding.explanation and "leetspeak" in finding.explanation
+    assert "naked" in finding.explanation
+    assert "leetspeak" in finding.explanation
 
 
 def test_matching_does_not_depend_on_the_language_guess(detector: PromptLexiconDetector) -> None:

@@ -62,6 +62,6 @@ def full_names(text: str, given_names: frozenset[str]) -> Iterator[str]:
     """Capitalised given name + capitalised surname, as written in the original prompt."""
     for match in _CAPITALISED_PAIR.finditer(text):
         first, last = match.group(1), match.group(2)
-        if first[0].isupper() and last[0].isupper() and _fold(first) in given_names:
-            if len(last) > 1 and not last.isupper():
-                yield f"{first} {last}"
+        capitalised = first[0].isupper() and last[0].isupper() and not last.isupper()
+        if capitalised and len(last) > 1 and _fold(first) in given_names:
+            yield f"{first} {last}"

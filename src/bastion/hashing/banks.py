@@ -1,0 +1,377 @@
+"""Hash banks: named sets of hashes with a per-bank match distance, per-entry metadata and
+disable-without-delete, negative banks that suppress known false positives, and the two
+stay-down banks (``blocked_generations``, ``removed_content``) filled automatically.
+
+Only hashes are kept, never images. Images given to :meth:`BankService.add_image` are hashed
+(plus centred crops, so a cropped re-upload still matches) and dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from bastion.clock import Clock, SystemClock
+from bastion.errors import InvalidInput
+from bastion.hashing import pdq
+from bastion.hashing.decode import Luma, decode_luma
+from bastion.hashing.model import (
+    BLOCKED_GENERATIONS,
+    REMOVED_CONTENT,
+    Bank,
+    BankKind,
+    Entry,
+    EntryInput,
+    Match,
+    check_bank_name,
+    check_distance,
+)
+from bastion.hashing.signals import PDQ_MIN_QUALITY, Hash, SignalType
+from bastion.storage.banks import BankRepository
+from bastion.storage.db import Database
+
+IMPORT_BATCH = 1000
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class QueryHash:
+    """One hash to look up, named by the variant of the content it came from."""
+
+    hash: Hash
+    variant: str = "original"
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """The answer to a lookup: matches, matches a negative bank suppressed, and what was asked."""
+
+    matches: tuple[Match, ...]
+    suppressed: tuple[Match, ...]
+    hash: str | None
+    quality: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "hash": self.hash,
+            "quality": self.quality,
+            "matches": [m.to_dict() for m in self.matches],
+            "suppressed": [m.to_dict() for m in self.suppressed],
+        }
+
+
+class BankService:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        clock: Clock | None = None,
+        crops: tuple[float, ...] = pdq.DEFAULT_CROPS,
+        min_quality: int = PDQ_MIN_QUALITY,
+        sync_interval_s: float = 1.0,
+        max_pixels: int = 100_000_000,
+    ) -> None:
+        from bastion.hashing.matcher import Matcher
+
+        self.repository = BankRepository(db)
+        self.clock = clock or SystemClock()
+        self.crops = crops
+        self.min_quality = min_quality
+        self.max_pixels = max_pixels
+        self.matcher = Matcher(self.repository, sync_interval_s=sync_interval_s)
+
+    # -- banks --------------------------------------------------------------------------------
+
+    def create_bank(
+        self,
+        name: str,
+        kind: BankKind | str = BankKind.OTHER,
+        *,
+        match_distance: int = 31,
+        negative: bool = False,
+        enabled: bool = True,
+        description: str = "",
+    ) -> Bank:
+        try:
+            kind = BankKind(kind)
+        except ValueError:
+            raise InvalidInput(
+                f"unknown bank kind {kind!r}; use one of: {', '.join(k.value for k in BankKind)}",
+                field="kind",
+            ) from None
+        bank = Bank(
+            id=0,
+            name=check_bank_name(name),
+            kind=kind,
+            match_distance=check_distance(match_distance),
+            enabled=enabled,
+            negative=negative or kind is BankKind.FALSE_POSITIVES,
+            description=description,
+        )
+        created = self.repository.create_bank(bank, self.clock.now())
+        self.matcher.refresh(force=True)
+        return created
+
+    def bank(self, name: str) -> Bank:
+        return self.repository.get_bank(check_bank_name(name))
+
+    def banks(self) -> list[Bank]:
+        return self.repository.list_banks()
+
+    def update_bank(
+        self,
+        name: str,
+        *,
+        enabled: bool | None = None,
+        match_distance: int | None = None,
+        description: str | None = None,
+    ) -> Bank:
+        values: dict[str, Any] = {}
+        if enabled is not None:
+            values["enabled"] = bool(enabled)
+        if match_distance is not None:
+            values["match_distance"] = check_distance(match_distance)
+        if description is not None:
+            values["description"] = description
+        bank = self.repository.update_bank(check_bank_name(name), self.clock.now(), **values)
+        self.matcher.refresh(force=True)
+        return bank
+
+    def ensure_bank(self, name: str, kind: BankKind, description: str) -> Bank:
+        from bastion.errors import Conflict, NotFound
+
+        try:
+            return self.bank(name)
+        except NotFound:
+            try:
+                return self.create_bank(name, kind, description=description)
+            except Conflict:  # created concurrently
+                return self.bank(name)
+
+    # -- entries ------------------------------------------------------------------------------
+
+    def add(self, bank_name: str, items: Sequence[EntryInput], *, added_by: str) -> list[Entry]:
+        """Add hashes with metadata. Matchable by this process as soon as this returns."""
+        bank = self.bank(bank_name)
+        checked = [_checked_input(item) for item in items]
+        ids = self.repository.add_entries(bank, checked, _actor(added_by), self.clock.now())
+        self.matcher.refresh(force=True)
+        entries = self.repository.get_entries(ids)
+        return [entries[i] for i in ids]
+
+    def add_hash(self, bank_name: str, hex_hash: str, *, added_by: str, **meta: Any) -> Entry:
+        return self.add(bank_name, [EntryInput(hash=hex_hash, **meta)], added_by=added_by)[0]
+
+    def add_image(
+        self,
+        bank_name: str,
+        image: bytes,
+        *,
+        added_by: str,
+        crops: bool = True,
+        **meta: Any,
+    ) -> Entry:
+        """Hash an image (plus centred crops) and bank the hashes; the image is not kept."""
+        item = self.image_entry(decode_luma(image, max_pixels=self.max_pixels), crops, **meta)
+        return self.add(bank_name, [item], added_by=added_by)[0]
+
+    def image_entry(self, luma: Luma, crops: bool = True, **meta: Any) -> EntryInput:
+        plain = pdq.hash_luma(luma)
+        variants = tuple(
+            (c.variant, c.hex) for c in (pdq.crop_hashes(luma, self.crops) if crops else ())
+        )
+        return EntryInput(hash=plain.hex, quality=plain.quality, variants=variants, **meta)
+
+    def import_entries(
+        self,
+        bank_name: str,
+        items: Iterable[EntryInput],
+        *,
+        added_by: str,
+        progress: Progress | None = None,
+    ) -> int:
+        """Bulk add in batches (one transaction each); ``progress`` gets the running count."""
+        bank = self.bank(bank_name)
+        actor, done, batch = _actor(added_by), 0, []
+        for item in items:
+            batch.append(_checked_input(item))
+            if len(batch) >= IMPORT_BATCH:
+                done += len(self.repository.add_entries(bank, batch, actor, self.clock.now()))
+                batch = []
+                if progress:
+                    progress(done)
+        if batch:
+            done += len(self.repository.add_entries(bank, batch, actor, self.clock.now()))
+        if progress:
+            progress(done)
+        self.matcher.refresh(force=True)
+        return done
+
+    def entry(self, entry_id: int) -> Entry:
+        return self.repository.get_entry(entry_id)
+
+    def set_entry_enabled(self, entry_id: int, enabled: bool) -> Entry:
+        entry = self.repository.set_entry_enabled(entry_id, enabled, self.clock.now())
+        self.matcher.refresh(force=True)
+        return entry
+
+    def entries(self, bank_name: str, *, enabled_only: bool = False) -> Iterable[Entry]:
+        return self.repository.iter_entries(self.bank(bank_name), enabled_only=enabled_only)
+
+    # -- stay-down ----------------------------------------------------------------------------
+
+    def add_blocked_generation(
+        self, image: bytes | Luma, *, decision_id: str | None = None, labels: Sequence[str] = ()
+    ) -> Entry | None:
+        """Bank a blocked output so it stays down. Low-quality (flat) images are skipped."""
+        return self._stay_down(
+            BLOCKED_GENERATIONS,
+            BankKind.BLOCKED_GENERATIONS,
+            image,
+            source="guard:blocked_output",
+            decision_id=decision_id,
+            labels=tuple(labels),
+            added_by="guard",
+        )
+
+    def add_removed(
+        self,
+        image_or_hash: bytes | Luma | Hash | str,
+        *,
+        case_id: str | None = None,
+        decision_id: str | None = None,
+        labels: Sequence[str] = (),
+        added_by: str = "workflow",
+        source: str = "decision:removal",
+    ) -> Entry | None:
+        """Bank an item a later decision removed (image bytes, or its hash if that is all)."""
+        return self._stay_down(
+            REMOVED_CONTENT,
+            BankKind.REMOVED_CONTENT,
+            image_or_hash,
+            source=source,
+            case_id=case_id,
+            decision_id=decision_id,
+            labels=tuple(labels),
+            added_by=added_by,
+        )
+
+    def _stay_down(
+        self,
+        name: str,
+        kind: BankKind,
+        content: bytes | Luma | Hash | str,
+        *,
+        added_by: str,
+        **meta: Any,
+    ) -> Entry | None:
+        self.ensure_bank(name, kind, f"stay-down bank filled automatically ({kind.value})")
+        if isinstance(content, Hash | str):
+            parsed = content if isinstance(content, Hash) else Hash.parse(content)
+            item = EntryInput(hash=parsed.hex, **meta)
+        else:
+            luma = content if isinstance(content, Luma) else decode_luma(content)
+            item = self.image_entry(luma, True, **meta)
+            if item.quality is not None and item.quality < self.min_quality:
+                return None
+        return self.add(name, [item], added_by=added_by)[0]
+
+    # -- matching -----------------------------------------------------------------------------
+
+    def query_hashes(self, image: bytes) -> tuple[pdq.PdqResult, list[QueryHash]]:
+        """The plain hash of an upload and the eight mirror/rotation variants to look up."""
+        luma = decode_luma(image, max_pixels=self.max_pixels)
+        variants = pdq.dihedral_hashes(luma)
+        return variants[0], [QueryHash(v.hash, v.variant) for v in variants]
+
+    def lookup_image(self, image: bytes, *, banks: Iterable[str] | None = None) -> Lookup:
+        plain, queries = self.query_hashes(image)
+        if plain.quality < self.min_quality:
+            return Lookup((), (), plain.hex, plain.quality)
+        found = self.match(queries, banks=banks)
+        return replace(found, hash=plain.hex, quality=plain.quality)
+
+    def lookup_hash(self, hex_hash: str, *, banks: Iterable[str] | None = None) -> Lookup:
+        parsed = Hash.parse(hex_hash)
+        return replace(self.match([QueryHash(parsed)], banks=banks), hash=parsed.hex)
+
+    def match(
+        self,
+        queries: Sequence[QueryHash],
+        *,
+        banks: Iterable[str] | None = None,
+        raw: bool = False,
+    ) -> Lookup:
+        """Matches of any query hash in enabled banks, each within its bank's distance.
+
+        ``raw`` skips enable/disable and negative banks (HMA's raw lookup), for debugging.
+        """
+        self.matcher.refresh()
+        by_id = self.matcher.banks()
+        wanted = None if banks is None else {check_bank_name(b) for b in banks}
+        best: dict[int, tuple[int, str]] = {}
+        for query in queries:
+            for hit in self.matcher.search(query.hash.value):
+                if hit.id not in best or hit.distance < best[hit.id][0]:
+                    best[hit.id] = (hit.distance, query.variant)
+        entries = self.repository.get_entries(list(best))
+        bank_by_name = {b.name: b for b in by_id.values()}
+        positive: list[Match] = []
+        negative: list[Match] = []
+        for entry_id, (distance, variant) in best.items():
+            entry = entries.get(entry_id)
+            bank = bank_by_name.get(entry.bank) if entry else None
+            if entry is None or bank is None:
+                continue
+            if not raw and (not entry.enabled or not bank.enabled):
+                continue
+            if distance > bank.match_distance and not raw:
+                continue
+            match = Match(bank=bank, entry=entry, distance=distance, query_variant=variant)
+            (negative if bank.negative and not raw else positive).append(match)
+        if wanted is not None:
+            positive = [m for m in positive if m.bank.name in wanted]
+        positive.sort(key=lambda m: (m.distance, m.bank.name, m.entry.id))
+        kept, suppressed = _suppress(positive, negative)
+        return Lookup(tuple(kept), tuple(suppressed), None, None)
+
+
+def _suppress(positive: list[Match], negative: list[Match]) -> tuple[list[Match], list[Match]]:
+    """A known false positive at least as close as a listed hash suppresses that match."""
+    if not negative:
+        return positive, []
+    closest = min(negative, key=lambda m: m.distance)
+    kept, suppressed = [], []
+    for match in positive:
+        if closest.distance <= match.distance:
+            suppressed.append(replace(match, suppressed_by=closest.entry.id))
+        else:
+            kept.append(match)
+    return kept, suppressed
+
+
+def _actor(added_by: str) -> str:
+    actor = (added_by or "").strip()
+    if not actor or len(actor) > 200:
+        raise InvalidInput("added_by must be 1-200 characters", field="added_by")
+    return actor
+
+
+def _checked_input(item: EntryInput) -> EntryInput:
+    parsed = Hash.parse(item.hash, item.signal_type)
+    if item.quality is not None and not 0 <= item.quality <= 100:
+        raise InvalidInput(f"quality must be 0-100, got {item.quality}", field="quality")
+    for name, value in (("source", item.source), ("case_id", item.case_id), ("note", item.note)):
+        limit = 500 if name == "note" else (64 if name == "case_id" else 200)
+        if value is not None and len(value) > limit:
+            raise InvalidInput(f"{name} is longer than {limit} characters", field=name)
+    labels = tuple(str(label).strip() for label in item.labels if str(label).strip())
+    variants = tuple((v, Hash.parse(h, item.signal_type).hex) for v, h in item.variants)
+    return replace(
+        item,
+        hash=parsed.hex,
+        labels=labels,
+        variants=variants,
+        signal_type=SignalType(item.signal_type),
+    )

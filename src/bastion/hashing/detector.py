@@ -1,0 +1,81 @@
+"""The ``hash_match`` detector: the image's PDQ hash and every bank it matches, as findings.
+
+It reports ``pdq_hash`` (score 1.0; the hash and its quality, so a decision records which
+image it was about without keeping the image) and one ``hash_match`` per matching bank entry,
+with the bank, its kind, the distance and the entry's metadata as evidence. Rules in the
+policy decide what a match means (``bank_kind``: csam and ncii block, …).
+
+It needs the guard's banks: :meth:`Guard.__init__` binds them. Unbound, it raises, and the
+guard fails closed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from bastion.content import Image
+from bastion.detectors.base import Detector
+from bastion.findings import Finding
+
+if TYPE_CHECKING:
+    from bastion.hashing.banks import BankService
+
+HASH_MATCH = "hash_match"
+PDQ_HASH = "pdq_hash"
+
+
+class HashMatchDetector(Detector):
+    name: ClassVar[str] = "hash_match"
+    accepts: ClassVar[type] = Image
+    labels: ClassVar[frozenset[str]] = frozenset({HASH_MATCH, PDQ_HASH})
+
+    banks: BankService | None = None
+
+    def use_banks(self, banks: BankService) -> None:
+        self.banks = banks
+
+    def warm_up(self) -> None:
+        if self.banks is not None:
+            self.banks.matcher.refresh(force=True)
+
+    def detect(self, item: Any, *, subject: str) -> Sequence[Finding]:
+        if self.banks is None:
+            raise RuntimeError("the hash_match detector has no banks bound")
+        plain, queries = self.banks.query_hashes(item.data)
+        low = plain.quality < self.banks.min_quality
+        lookup = None if low else self.banks.match(queries)
+        evidence: dict[str, Any] = {
+            "signal_type": "pdq",
+            "hash": plain.hex,
+            "quality": plain.quality,
+        }
+        if lookup is not None and lookup.suppressed:
+            evidence["suppressed"] = [m.to_dict() for m in lookup.suppressed]
+        note = " (quality below the matching threshold; not matched)" if low else ""
+        findings = [
+            Finding(
+                detector=self.name,
+                label=PDQ_HASH,
+                score=1.0,
+                subject=subject,
+                evidence=evidence,
+                explanation=f"PDQ hash {plain.hex[:16]}… quality {plain.quality}{note}",
+            )
+        ]
+        for match in lookup.matches if lookup is not None else ():
+            mirrored = "" if match.query_variant == "original" else f", {match.query_variant}"
+            findings.append(
+                Finding(
+                    detector=self.name,
+                    label=HASH_MATCH,
+                    score=max(0.5, 1.0 - match.distance / 64),
+                    subject=subject,
+                    evidence=match.to_dict(),
+                    explanation=(
+                        f"matches entry {match.entry.id} of bank {match.bank.name} "
+                        f"({match.bank.kind.value}) at distance {match.distance}{mirrored}"
+                    ),
+                )
+            )
+        return findings

@@ -1,0 +1,115 @@
+"""The in-memory matcher: one index over every enabled bank hash, kept fresh from the feed.
+
+Every process (API replica, worker) holds one. Writes made through this process are applied
+at once (a hash added here matches on the next lookup); changes made elsewhere arrive through
+the change feed — ``bank_changes`` rows with increasing sequence numbers — which
+:meth:`Matcher.refresh` applies at most every ``sync_interval_s``. A Postgres LISTEN/NOTIFY or
+logical-replication feed can call :meth:`Matcher.apply` directly instead of polling.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from bastion.hashing.index import MAX_RADIUS, Hit, MultiIndex
+from bastion.hashing.model import Bank
+from bastion.storage.banks import BankRepository, Change, IndexRow
+
+LOAD_BATCH = 200_000
+
+
+class Matcher:
+    def __init__(self, repository: BankRepository, *, sync_interval_s: float = 1.0) -> None:
+        self.repository = repository
+        self.sync_interval_s = sync_interval_s
+        self._lock = threading.RLock()
+        self._index = MultiIndex()
+        self._banks: dict[int, Bank] = {}
+        self._seq = -1
+        self._checked = 0.0
+
+    # -- loading and the change feed ----------------------------------------------------------
+
+    def load(self) -> None:
+        """Build the index from the database (on start, or when the feed cannot catch up)."""
+        with self._lock:
+            seq = self.repository.last_seq()
+            index = MultiIndex()
+            batch: list[IndexRow] = []
+            for row in self.repository.index_rows():
+                batch.append(row)
+                if len(batch) >= LOAD_BATCH:
+                    self._add_rows(index, batch)
+                    batch = []
+            self._add_rows(index, batch)
+            index.compact()
+            self._index, self._seq = index, seq
+            self._banks = {b.id: b for b in self.repository.list_banks()}
+            self._checked = time.monotonic()
+
+    @staticmethod
+    def _add_rows(index: MultiIndex, rows: Sequence[IndexRow]) -> None:
+        if not rows:
+            return
+        codes = np.frombuffer(b"".join(bytes.fromhex(r.hash) for r in rows), dtype=np.uint64)
+        index.add(np.array([r.entry_id for r in rows], dtype=np.int64), codes.reshape(-1, 4))
+
+    def refresh(self, *, force: bool = False) -> None:
+        """Apply the feed if the last look is older than the sync interval (or ``force``)."""
+        if self._seq < 0:
+            self.load()
+            return
+        if not force and time.monotonic() - self._checked < self.sync_interval_s:
+            return
+        with self._lock:
+            while True:
+                changes = self.repository.changes_since(self._seq)
+                if not changes:
+                    break
+                self.apply(changes)
+            self._checked = time.monotonic()
+
+    def apply(self, changes: Iterable[Change]) -> None:
+        """Apply feed entries in sequence order (idempotent for entries already applied)."""
+        with self._lock:
+            added: list[int] = []
+            removed: list[int] = []
+            banks_changed = False
+            for change in changes:
+                if change.seq <= self._seq:
+                    continue
+                if change.op == "bank":
+                    banks_changed = True
+                elif change.op in ("add", "enable") and change.entry_id is not None:
+                    added.append(change.entry_id)
+                elif change.op == "disable" and change.entry_id is not None:
+                    removed.append(change.entry_id)
+                self._seq = change.seq
+            if removed:
+                self._index.remove(removed)
+            if added:
+                # Re-adding an entry seen before only duplicates index rows; hits are
+                # reduced per entry, and disabled entries are dropped when resolved.
+                self._add_rows(self._index, list(self.repository.index_rows(added)))
+            if banks_changed:
+                self._banks = {b.id: b for b in self.repository.list_banks()}
+
+    # -- lookups ------------------------------------------------------------------------------
+
+    def banks(self) -> dict[int, Bank]:
+        return dict(self._banks)
+
+    def search(self, code: bytes, radius: int = MAX_RADIUS) -> list[Hit]:
+        """Entry ids with a hash within ``radius`` (closest hash per entry)."""
+        return self._index.search(code, radius)
+
+    @property
+    def seq(self) -> int:
+        return self._seq
+
+    def __len__(self) -> int:
+        return len(self._index)

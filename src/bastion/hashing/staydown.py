@@ -1,0 +1,66 @@
+"""Stay-down: an effect that banks the images of blocked outputs and uploads (hashes only).
+
+Runs after every decision (see ``Guard.effects``). For a blocked decision on the output
+surface it adds each image to ``blocked_generations``; on the upload surface to
+``removed_content`` — unless the upload already matched a bank entry almost exactly, so
+repeated re-uploads of one image do not flood the bank. Each entry carries the decision id
+and the rules that fired. Removals decided later (notices, reviews) call
+:meth:`BankService.add_removed` directly.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from bastion.content import Image
+from bastion.detectors.runner import Item
+from bastion.errors import InvalidInput
+from bastion.hashing.detector import HASH_MATCH
+from bastion.policy.model import Decision, Surface
+
+if TYPE_CHECKING:
+    from bastion.guard import Guard
+
+log = logging.getLogger("bastion.hashing")
+
+# An upload this close to a banked entry is the same image; banking it again adds nothing.
+SAME_IMAGE_DISTANCE = 4
+
+
+class StayDownEffect:
+    name = "stay_down"
+
+    def after(self, guard: Guard, decision: Decision, items: Sequence[Item]) -> None:
+        if not decision.blocked or decision.surface not in (Surface.OUTPUT, Surface.UPLOAD):
+            return
+        for item in items:
+            if not isinstance(item.content, Image):
+                continue
+            if decision.surface is Surface.UPLOAD and _already_banked(decision, item.subject):
+                continue
+            try:
+                if decision.surface is Surface.OUTPUT:
+                    guard.banks.add_blocked_generation(
+                        item.content.data, decision_id=decision.id, labels=decision.rules
+                    )
+                else:
+                    guard.banks.add_removed(
+                        item.content.data,
+                        decision_id=decision.id,
+                        labels=decision.rules,
+                        added_by="guard",
+                        source="guard:blocked_upload",
+                    )
+            except InvalidInput as exc:  # undecodable: nothing to hash, nothing to bank
+                log.info("stay-down skipped %s of decision %s: %s", item.subject, decision.id, exc)
+
+
+def _already_banked(decision: Decision, subject: str) -> bool:
+    return any(
+        f.label == HASH_MATCH
+        and f.subject == subject
+        and int(f.evidence.get("distance", 99)) <= SAME_IMAGE_DISTANCE
+        for f in decision.findings
+    )

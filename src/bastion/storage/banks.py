@@ -1,0 +1,299 @@
+"""Bank repository: banks, entries, their variant hashes and the change feed (only SQL here)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, case, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from bastion.clock import as_utc, utc
+from bastion.errors import Conflict, NotFound
+from bastion.hashing.model import Bank, BankKind, Entry, EntryInput
+from bastion.hashing.signals import SignalType
+from bastion.storage.db import Database
+from bastion.storage.tables import bank_changes, bank_entries, bank_entry_variants, banks
+
+BATCH = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    seq: int
+    op: str  # bank | add | disable | enable
+    bank_id: int
+    entry_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class IndexRow:
+    """What the in-memory index needs about one enabled hash."""
+
+    entry_id: int
+    bank_id: int
+    hash: str
+
+
+class BankRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- banks --------------------------------------------------------------------------------
+
+    def create_bank(self, bank: Bank, now: datetime) -> Bank:
+        values = {
+            "name": bank.name,
+            "kind": bank.kind.value,
+            "description": bank.description,
+            "match_distance": bank.match_distance,
+            "enabled": bank.enabled,
+            "negative": bank.negative,
+            "created_at": now,
+            "updated_at": now,
+        }
+        try:
+            with self.db.begin() as connection:
+                bank_id = _new_id(connection.execute(insert(banks).values(**values)))
+                self._log(connection, "bank", int(bank_id), None, now)
+        except IntegrityError:
+            raise Conflict(f"a bank named {bank.name!r} already exists", field="name") from None
+        return self.get_bank(bank.name)
+
+    def update_bank(self, name: str, now: datetime, **values: Any) -> Bank:
+        current = self.get_bank(name)
+        with self.db.begin() as connection:
+            connection.execute(
+                update(banks).where(banks.c.id == current.id).values(**values, updated_at=now)
+            )
+            self._log(connection, "bank", current.id, None, now)
+        return self.get_bank(name)
+
+    def get_bank(self, name: str) -> Bank:
+        with self.db.connect() as connection:
+            row = connection.execute(select(banks).where(banks.c.name == name)).one_or_none()
+        if row is None:
+            raise NotFound(f"no bank named {name!r}", field="bank")
+        return _bank(row)
+
+    def list_banks(self) -> list[Bank]:
+        with self.db.connect() as connection:
+            rows = connection.execute(select(banks).order_by(banks.c.name)).all()
+        return [_bank(row) for row in rows]
+
+    def entry_counts(self) -> dict[int, tuple[int, int]]:
+        """Per bank id: (entries, enabled entries)."""
+        enabled = func.sum(case((bank_entries.c.enabled.is_(True), 1), else_=0))
+        with self.db.connect() as connection:
+            rows = connection.execute(
+                select(bank_entries.c.bank_id, func.count(), enabled).group_by(
+                    bank_entries.c.bank_id
+                )
+            ).all()
+        return {int(b): (int(n), int(e or 0)) for b, n, e in rows}
+
+    # -- entries ------------------------------------------------------------------------------
+
+    def add_entries(
+        self, bank: Bank, items: Sequence[EntryInput], added_by: str, now: datetime
+    ) -> list[int]:
+        """Insert entries (and their variants) in one transaction; returns their ids."""
+        ids: list[int] = []
+        with self.db.begin() as connection:
+            for item in items:
+                entry_id = _new_id(
+                    connection.execute(
+                        insert(bank_entries).values(
+                            bank_id=bank.id,
+                            signal_type=item.signal_type.value,
+                            hash=item.hash,
+                            quality=item.quality,
+                            source=item.source,
+                            labels=list(item.labels),
+                            added_at=now,
+                            added_by=added_by,
+                            case_id=item.case_id,
+                            decision_id=item.decision_id,
+                            note=item.note,
+                            enabled=item.enabled,
+                            disabled_at=None if item.enabled else now,
+                        )
+                    )
+                )
+                ids.append(int(entry_id))
+                if item.variants:
+                    connection.execute(
+                        insert(bank_entry_variants),
+                        [{"entry_id": entry_id, "variant": v, "hash": h} for v, h in item.variants],
+                    )
+                if item.enabled:
+                    self._log(connection, "add", bank.id, int(entry_id), now)
+        return ids
+
+    def set_entry_enabled(self, entry_id: int, enabled: bool, now: datetime) -> Entry:
+        entry = self.get_entry(entry_id)
+        if entry.enabled != enabled:
+            with self.db.begin() as connection:
+                connection.execute(
+                    update(bank_entries)
+                    .where(bank_entries.c.id == entry_id)
+                    .values(enabled=enabled, disabled_at=None if enabled else now)
+                )
+                bank_id = connection.execute(
+                    select(bank_entries.c.bank_id).where(bank_entries.c.id == entry_id)
+                ).scalar_one()
+                self._log(connection, "enable" if enabled else "disable", bank_id, entry_id, now)
+        return self.get_entry(entry_id)
+
+    def get_entry(self, entry_id: int) -> Entry:
+        found = self.get_entries([entry_id])
+        if not found:
+            raise NotFound(f"no bank entry with id {entry_id}", field="entry_id")
+        return found[entry_id]
+
+    def get_entries(self, entry_ids: Sequence[int]) -> dict[int, Entry]:
+        if not entry_ids:
+            return {}
+        wanted = sorted(set(int(i) for i in entry_ids))
+        query = (
+            select(bank_entries, banks.c.name.label("bank_name"))
+            .join(banks, banks.c.id == bank_entries.c.bank_id)
+            .where(bank_entries.c.id.in_(wanted))
+        )
+        with self.db.connect() as connection:
+            rows = connection.execute(query).all()
+            variants = self._variants(connection, wanted)
+        return {int(r.id): _entry(r, variants.get(int(r.id), ())) for r in rows}
+
+    def iter_entries(self, bank: Bank, *, enabled_only: bool = False) -> Iterator[Entry]:
+        """Every entry of a bank in id order, read in batches (for exports of any size)."""
+        last = 0
+        while True:
+            query = (
+                select(bank_entries, banks.c.name.label("bank_name"))
+                .join(banks, banks.c.id == bank_entries.c.bank_id)
+                .where(bank_entries.c.bank_id == bank.id, bank_entries.c.id > last)
+                .order_by(bank_entries.c.id)
+                .limit(BATCH)
+            )
+            if enabled_only:
+                query = query.where(bank_entries.c.enabled.is_(True))
+            with self.db.connect() as connection:
+                rows = connection.execute(query).all()
+                variants = self._variants(connection, [int(r.id) for r in rows])
+            if not rows:
+                return
+            for row in rows:
+                yield _entry(row, variants.get(int(row.id), ()))
+            last = int(rows[-1].id)
+
+    def _variants(
+        self, connection: Connection, entry_ids: Sequence[int]
+    ) -> dict[int, tuple[tuple[str, str], ...]]:
+        out: dict[int, list[tuple[str, str]]] = {}
+        for start in range(0, len(entry_ids), 900):
+            chunk = list(entry_ids[start : start + 900])
+            rows = connection.execute(
+                select(bank_entry_variants)
+                .where(bank_entry_variants.c.entry_id.in_(chunk))
+                .order_by(bank_entry_variants.c.id)
+            ).all()
+            for row in rows:
+                out.setdefault(int(row.entry_id), []).append((row.variant, row.hash))
+        return {k: tuple(v) for k, v in out.items()}
+
+    # -- the index feed -----------------------------------------------------------------------
+
+    def index_rows(self, entry_ids: Sequence[int] | None = None) -> Iterator[IndexRow]:
+        """Every hash (plain and variants) of enabled entries, or of the given entries."""
+        plain = select(bank_entries.c.id, bank_entries.c.bank_id, bank_entries.c.hash).where(
+            bank_entries.c.enabled.is_(True)
+        )
+        extra = (
+            select(bank_entries.c.id, bank_entries.c.bank_id, bank_entry_variants.c.hash)
+            .join(bank_entry_variants, bank_entry_variants.c.entry_id == bank_entries.c.id)
+            .where(bank_entries.c.enabled.is_(True))
+        )
+        chunks: list[list[int] | None] = [None]
+        if entry_ids is not None:
+            ids = sorted(set(entry_ids))
+            chunks = [ids[i : i + 900] for i in range(0, len(ids), 900)]
+        with self.db.connect() as connection:
+            for chunk in chunks:
+                for query in (plain, extra):
+                    if chunk is not None:
+                        query = query.where(bank_entries.c.id.in_(chunk))
+                    result = connection.execution_options(yield_per=50_000).execute(query)
+                    for row in result:
+                        yield IndexRow(int(row[0]), int(row[1]), row[2])
+
+    def last_seq(self) -> int:
+        with self.db.connect() as connection:
+            value = connection.execute(select(func.max(bank_changes.c.seq))).scalar_one()
+        return int(value or 0)
+
+    def changes_since(self, seq: int, limit: int = 10_000) -> list[Change]:
+        with self.db.connect() as connection:
+            rows = connection.execute(
+                select(bank_changes)
+                .where(bank_changes.c.seq > seq)
+                .order_by(bank_changes.c.seq)
+                .limit(limit)
+            ).all()
+        return [
+            Change(
+                int(r.seq), r.op, int(r.bank_id), None if r.entry_id is None else int(r.entry_id)
+            )
+            for r in rows
+        ]
+
+    @staticmethod
+    def _log(
+        connection: Connection, op: str, bank_id: int, entry_id: int | None, now: datetime
+    ) -> None:
+        connection.execute(
+            insert(bank_changes).values(op=op, bank_id=bank_id, entry_id=entry_id, at=now)
+        )
+
+
+def _new_id(result: Any) -> int:
+    key = result.inserted_primary_key
+    if key is None:
+        raise RuntimeError("the database returned no id for a new row")
+    return int(key[0])
+
+
+def _bank(row: Row[Any]) -> Bank:
+    return Bank(
+        id=int(row.id),
+        name=row.name,
+        kind=BankKind(row.kind),
+        match_distance=int(row.match_distance),
+        enabled=bool(row.enabled),
+        negative=bool(row.negative),
+        description=row.description or "",
+        created_at=utc(row.created_at),
+        updated_at=utc(row.updated_at),
+    )
+
+
+def _entry(row: Row[Any], variants: tuple[tuple[str, str], ...]) -> Entry:
+    return Entry(
+        id=int(row.id),
+        bank=row.bank_name,
+        signal_type=SignalType(row.signal_type),
+        hash=row.hash,
+        quality=row.quality,
+        source=row.source,
+        labels=tuple(row.labels or ()),
+        added_at=utc(row.added_at),
+        added_by=row.added_by,
+        case_id=row.case_id,
+        decision_id=row.decision_id,
+        note=row.note,
+        enabled=bool(row.enabled),
+        disabled_at=as_utc(row.disabled_at),
+        variants=variants,
+    )

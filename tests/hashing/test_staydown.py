@@ -1,0 +1,123 @@
+"""Stay-down: blocked images are banked (hash only) and their re-uploads are blocked.
+
+check_output (issue 3) is not on this branch: the effect is exercised with a blocked upload
+decision (a fake image detector) and with a blocked decision on the output surface.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bastion.content import Image
+from bastion.detectors.runner import Item
+from bastion.findings import SUBJECT_OUTPUT
+from bastion.guard import Guard
+from bastion.hashing.staydown import StayDownEffect
+from bastion.policy.model import Action, Decision, Severity, Surface
+from bastion.settings import Settings
+from bastion.testing import fake_detector_class, make_registry
+from tests.hashing.conftest import TRANSFORMS, crop, encode, photo
+
+FLAGGED: set[str] = set()
+
+
+def _decide(image: object) -> list[tuple[str, float]]:
+    assert isinstance(image, Image)
+    return [("sexual_explicit", 0.95)] if image.sha256 in FLAGGED else []
+
+
+FakeExposure = fake_detector_class(
+    "fake_exposure", ["sexual_explicit"], accepts=Image, decide=_decide
+)
+
+
+@pytest.fixture
+def guard(settings: Settings) -> Guard:
+    enabled = settings.model_copy(
+        update={"detectors": ["prompt_lexicon", "hash_match", "fake_exposure"]}
+    )
+    guard = Guard.from_settings(enabled, registry=make_registry(FakeExposure, with_builtins=True))
+    yield guard  # type: ignore[misc]
+    guard.close()
+
+
+def test_blocked_upload_is_banked_and_variants_stay_down(guard: Guard) -> None:
+    original = encode(photo("chelsea"))
+    FLAGGED.add(Image.from_bytes(original, max_bytes=10**8).sha256)
+    first = guard.scan_upload(original)
+    assert first.action is Action.BLOCK
+    assert "adult_explicit_content" in first.rules
+    entries = list(guard.banks.entries("removed_content"))
+    assert len(entries) == 1
+    assert entries[0].decision_id == first.id
+    assert len(entries[0].variants) == 4  # centred crops, hashes only
+    # The fake detector no longer flags anything: only the bank can block now.
+    FLAGGED.clear()
+    for name, transform in TRANSFORMS.items():
+        decision = guard.scan_upload(transform(photo("chelsea")))
+        assert decision.action is Action.BLOCK, name
+        assert "stay_down_match" in decision.rules, name
+    assert guard.scan_upload(encode(photo("coffee"))).action is Action.ALLOW
+
+
+def test_blocked_output_is_banked_by_the_effect(guard: Guard) -> None:
+    output = encode(photo("astronaut"))
+    decision = Decision(action=Action.BLOCK, severity=Severity.HIGH, surface=Surface.OUTPUT)
+    item = Item(Image.from_bytes(output, max_bytes=10**8), SUBJECT_OUTPUT)
+    StayDownEffect().after(guard, decision, [item])
+    (entry,) = guard.banks.entries("blocked_generations")
+    assert entry.source == "guard:blocked_output"
+    assert entry.decision_id == decision.id
+    reupload = encode(crop(photo("astronaut"), 0.04), quality=60)
+    result = guard.scan_upload(reupload)
+    assert result.action is Action.BLOCK
+    assert result.rules == ["stay_down_match"]
+    match = next(f for f in result.findings if f.label == "hash_match")
+    assert match.evidence["bank"] == "blocked_generations"
+    assert match.evidence["decision_id"] == decision.id
+
+
+def test_allowed_and_generation_decisions_bank_nothing(guard: Guard) -> None:
+    data = encode(photo("rocket"))
+    item = Item(Image.from_bytes(data, max_bytes=10**8), SUBJECT_OUTPUT)
+    effect = StayDownEffect()
+    effect.after(
+        guard, Decision(action=Action.ALLOW, severity=Severity.NONE, surface=Surface.OUTPUT), [item]
+    )
+    effect.after(
+        guard,
+        Decision(action=Action.BLOCK, severity=Severity.HIGH, surface=Surface.GENERATION),
+        [item],
+    )
+    assert [b.name for b in guard.banks.banks()] == []
+
+
+def test_known_csam_hash_blocks_critically_and_escalates(guard: Guard) -> None:
+    guard.banks.create_bank("csam_list", "csam")
+    data = encode(photo("coins"))
+    guard.banks.add_image("csam_list", data, added_by="t")
+    decision = guard.scan_upload(encode(photo("coins"), quality=50))
+    assert decision.action is Action.BLOCK
+    assert decision.rules == ["known_csam_hash"]
+    assert decision.escalate
+    assert decision.severity is Severity.CRITICAL
+
+
+def test_scan_upload_refuses_bad_bytes(guard: Guard) -> None:
+    from bastion.errors import InvalidInput
+
+    with pytest.raises(InvalidInput):
+        guard.scan_upload(b"\xff\xd8\xff not really a jpeg")
+    with pytest.raises(InvalidInput):
+        guard.scan_upload(b"hello")
+
+
+def test_flat_upload_is_not_matched(guard: Guard) -> None:
+    guard.banks.create_bank("b", "ncii")
+    flat = encode(np.full((300, 300, 3), 90, dtype=np.uint8), "PNG")
+    guard.banks.add_removed(guard.banks.query_hashes(flat)[0].hash)
+    decision = guard.scan_upload(flat)
+    assert decision.action is Action.ALLOW
+    pdq = next(f for f in decision.findings if f.label == "pdq_hash")
+    assert pdq.evidence["quality"] < 50
