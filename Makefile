@@ -10,7 +10,7 @@ PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml src/bastion/hashing/_mih.c
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
