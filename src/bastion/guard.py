@@ -170,13 +170,15 @@ class Guard:
     ) -> Decision:
         """Match an upload against every enabled bank (and the image detectors) and decide.
 
-        Undecodable or oversized images are typed errors, not decisions.
+        Undecodable or oversized images are typed errors, not decisions. The image is decoded
+        once, here; the hash detector and stay-down reuse the decoded luma.
         """
-        from bastion.hashing.decode import decode_luma
+        from bastion.hashing.decode import DecodedImage, luma_of
 
         parsed = self._image(image, 0)
-        decode_luma(parsed.data, max_pixels=self.banks.max_pixels)  # typed error on bad bytes
-        return self._check(Surface.UPLOAD, [Item(parsed, SUBJECT_UPLOAD)], context=context)
+        luma = luma_of(parsed, max_pixels=self.banks.max_pixels)  # typed error on bad bytes
+        decoded = DecodedImage.of(parsed, luma)
+        return self._check(Surface.UPLOAD, [Item(decoded, SUBJECT_UPLOAD)], context=context)
 
     def _check(
         self,

@@ -168,3 +168,26 @@ def test_non_bytes_and_empty_are_typed_errors() -> None:
         pdq.hash_bytes(b"")
     with pytest.raises(InvalidInput):
         pdq.hash_bytes("not bytes")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("height", "width", "scale", "crop"),
+    [(512, 512, 2, 0.0), (300, 451, 1, 0.05), (3000, 4000, 8, 0.1), (64, 20000, 1, 0.0)],
+)
+def test_banded_kernels_equal_the_dense_product(
+    height: int, width: int, scale: int, crop: float
+) -> None:
+    """The banded sampling is the dense K_rows · luma · K_colsᵀ (the last case: too wide a
+    band along a 20000-pixel axis, so the dense product is used)."""
+    from bastion.hashing.decode import Luma
+
+    rng = np.random.default_rng(height)
+    pixels = rng.uniform(0, 255, (-(-height // scale), -(-width // scale))).astype(np.float32)
+    luma = Luma(pixels, width, height, scale)
+    h_off, w_off = round(height * crop), round(width * crop)
+    rows = pdq.kernel(height, scale, h_off, height - 2 * h_off)
+    cols = pdq.kernel(width, scale, w_off, width - 2 * w_off)
+    dense = rows.astype(np.float64) @ pixels @ cols.T.astype(np.float64)
+    assert np.allclose(pdq._samples(luma, crop), dense, rtol=1e-4, atol=1e-2)
+    wide = pdq.band(width, scale, w_off, width - 2 * w_off)
+    assert (wide is None) == (width == 20000)

@@ -121,3 +121,29 @@ def test_flat_upload_is_not_matched(guard: Guard) -> None:
     assert decision.action is Action.ALLOW
     pdq = next(f for f in decision.findings if f.label == "pdq_hash")
     assert pdq.evidence["quality"] < 50
+
+
+def test_a_scanned_upload_is_decoded_once(guard: Guard, monkeypatch: pytest.MonkeyPatch) -> None:
+    """scan_upload decodes (for its typed error); the hash detector and stay-down reuse it."""
+    import bastion.hashing.banks as banks_module
+    import bastion.hashing.decode as decode_module
+
+    calls: list[int] = []
+    real = decode_module.decode_luma
+
+    def counting(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(decode_module, "decode_luma", counting)
+    monkeypatch.setattr(banks_module, "decode_luma", counting)
+    original = encode(photo("coffee"))
+    FLAGGED.add(Image.from_bytes(original, max_bytes=10**8).sha256)
+    try:
+        decision = guard.scan_upload(original)  # hashed, matched, blocked and banked
+    finally:
+        FLAGGED.clear()
+    assert decision.action is Action.BLOCK
+    assert any(f.label == "pdq_hash" for f in decision.findings)
+    assert len(list(guard.banks.entries("removed_content"))) == 1
+    assert len(calls) == 1

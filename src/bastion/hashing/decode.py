@@ -19,6 +19,7 @@ import numpy as np
 from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 
+from bastion.content import Image
 from bastion.errors import InputTooLarge, InvalidInput
 
 # More pixels than this is refused before decoding (a 12000x8000 photo is 96 MP).
@@ -47,6 +48,26 @@ class Luma:
     width: int
     height: int
     scale: int
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class DecodedImage(Image):
+    """An upload whose bytes were decoded once (by :meth:`Guard.scan_upload`): detectors and
+    effects reuse ``luma`` instead of decoding again. Compares as the plain ``Image``."""
+
+    luma: Luma
+
+    @classmethod
+    def of(cls, image: Image, luma: Luma) -> DecodedImage:
+        return cls(data=image.data, media_type=image.media_type, sha256=image.sha256, luma=luma)
+
+
+def luma_of(image: Image | bytes, *, max_pixels: int = 0) -> Luma:
+    """The image's luma: the one already decoded, or decode now (``max_pixels`` 0: default)."""
+    if isinstance(image, DecodedImage):
+        return image.luma
+    data = image.data if isinstance(image, Image) else image
+    return decode_luma(data, max_pixels=max_pixels or MAX_PIXELS)
 
 
 def _open(data: bytes, max_pixels: int) -> PILImage.Image:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from bastion.content import Image
 from bastion.detectors.base import Detector
 from bastion.findings import Finding
+from bastion.hashing.decode import luma_of
 
 if TYPE_CHECKING:
     from bastion.hashing.banks import BankService
@@ -42,7 +43,7 @@ class HashMatchDetector(Detector):
     def detect(self, item: Any, *, subject: str) -> Sequence[Finding]:
         if self.banks is None:
             raise RuntimeError("the hash_match detector has no banks bound")
-        plain, queries = self.banks.query_hashes(item.data)
+        plain, queries = self.banks.query_hashes(luma_of(item, max_pixels=self.banks.max_pixels))
         low = plain.quality < self.banks.min_quality
         lookup = None if low else self.banks.match(queries)
         evidence: dict[str, Any] = {

@@ -110,13 +110,52 @@ def kernel(full: int, scale: int = 1, offset: int = 0, length: int | None = None
     return out
 
 
+# Each row of a kernel is a narrow band (two box blurs of about side/128 pixels): above this
+# band width the dense product is used instead.
+MAX_BAND = 64
+
+
+@lru_cache(maxsize=256)
+def band(
+    full: int, scale: int = 1, offset: int = 0, length: int | None = None
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The kernel as (column indices, weights), 64×b each, or None when b > MAX_BAND."""
+    k = kernel(full, scale, offset, length)
+    nonzero = k != 0
+    lo = nonzero.argmax(axis=1)
+    hi = k.shape[1] - 1 - nonzero[:, ::-1].argmax(axis=1)
+    width = int((hi - lo).max()) + 1
+    if width > MAX_BAND:
+        return None
+    wanted = lo[:, None] + np.arange(width)[None, :]
+    index = np.minimum(wanted, k.shape[1] - 1)
+    weights = np.where(wanted <= hi[:, None], k[np.arange(SIDE)[:, None], index], 0.0)
+    index.setflags(write=False)
+    weights = weights.astype(np.float32)
+    weights.setflags(write=False)
+    return index, weights
+
+
 def _samples(luma: Luma, crop: float = 0.0) -> np.ndarray:
-    """The 64×64 blurred samples the reference would compute (of a centred crop if given)."""
+    """The 64×64 blurred samples the reference would compute (of a centred crop if given).
+
+    ``K_rows · luma · K_colsᵀ`` with banded kernels: a gather and a short weighted sum per
+    axis (about 1/30 of the dense product's work, and no BLAS call, whose worker threads
+    cost milliseconds of wake-up latency on a busy server).
+    """
     h_off = round(luma.height * crop)
     w_off = round(luma.width * crop)
-    rows = kernel(luma.height, luma.scale, h_off, luma.height - 2 * h_off)
-    cols = kernel(luma.width, luma.scale, w_off, luma.width - 2 * w_off)
-    return (rows @ luma.pixels @ cols.T).astype(np.float64)  # type: ignore[no-any-return]
+    h_args = (luma.height, luma.scale, h_off, luma.height - 2 * h_off)
+    w_args = (luma.width, luma.scale, w_off, luma.width - 2 * w_off)
+    rows, cols = band(*h_args), band(*w_args)
+    if rows is None or cols is None:
+        dense = kernel(*h_args) @ luma.pixels @ kernel(*w_args).T
+        return dense.astype(np.float64)  # type: ignore[no-any-return]
+    row_index, row_weights = rows
+    col_index, col_weights = cols
+    blurred = np.einsum("ib,ibw->iw", row_weights, luma.pixels[row_index])
+    sampled = np.einsum("jb,ijb->ij", col_weights, blurred[:, col_index])
+    return sampled.astype(np.float64)  # type: ignore[no-any-return]
 
 
 def _quality(samples: np.ndarray) -> int:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from bastion.content import Image
 from bastion.detectors.runner import Item
 from bastion.errors import InvalidInput
+from bastion.hashing.decode import DecodedImage
 from bastion.hashing.detector import HASH_MATCH
 from bastion.policy.model import Decision, Surface
 
@@ -40,14 +41,16 @@ class StayDownEffect:
                 continue
             if decision.surface is Surface.UPLOAD and _already_banked(decision, item.subject):
                 continue
+            content = item.content
+            image = content.luma if isinstance(content, DecodedImage) else content.data
             try:
                 if decision.surface is Surface.OUTPUT:
                     guard.banks.add_blocked_generation(
-                        item.content.data, decision_id=decision.id, labels=decision.rules
+                        image, decision_id=decision.id, labels=decision.rules
                     )
                 else:
                     guard.banks.add_removed(
-                        item.content.data,
+                        image,
                         decision_id=decision.id,
                         labels=decision.rules,
                         added_by="guard",
