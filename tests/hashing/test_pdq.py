@@ -64,6 +64,34 @@ def test_a_mirror_is_close_to_a_dihedral_variant_not_to_the_plain_hash() -> None
     assert min(v.hash.distance(plain.hash) for v in variants) <= 16
 
 
+TURNS = {
+    "rotate_90": lambda a: np.rot90(a, 1),
+    "rotate_180": lambda a: a[::-1, ::-1],
+    "rotate_270": lambda a: np.rot90(a, 3),
+    "flip_x": lambda a: a[::-1],
+    "flip_y": lambda a: a[:, ::-1],
+    "flip_plus_1": lambda a: a.transpose(1, 0, 2),
+    "flip_minus_1": lambda a: a[::-1, ::-1].transpose(1, 0, 2),
+}
+
+
+@pytest.mark.parametrize("name", ["coffee", "brick"])  # coffee is 400×600; brick a fine texture
+@pytest.mark.parametrize("turn", list(TURNS))
+def test_an_upload_turned_any_way_has_a_query_variant_equal_to_the_plain_hash(
+    name: str, turn: str
+) -> None:
+    """Lookups hash the upload itself mirrored/rotated, so a turned re-upload lands on the
+    original's hash (the DCT-domain shortcut is 12-80 bits off: the reference's blur and
+    sampling grid are not quite symmetric)."""
+    array = photo(name)
+    plain = pdq.hash_bytes(encode(array)).hash
+    turned = decode_luma(encode(np.ascontiguousarray(TURNS[turn](array))))
+    variants = pdq.transformed_hashes(turned)
+    assert variants[0].variant == "original"
+    assert variants[0].hash == pdq.hash_luma(turned).hash
+    assert min(v.hash.distance(plain) for v in variants) <= 4
+
+
 def test_crop_variants_are_close_to_hashes_of_the_crops() -> None:
     array = photo("rocket")
     luma = decode_luma(encode(array))

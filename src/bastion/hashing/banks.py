@@ -286,7 +286,7 @@ class BankService:
     def query_hashes(self, image: bytes | Luma) -> tuple[pdq.PdqResult, list[QueryHash]]:
         """The plain hash of an upload and the eight mirror/rotation variants to look up."""
         luma = image if isinstance(image, Luma) else decode_luma(image, max_pixels=self.max_pixels)
-        variants = pdq.dihedral_hashes(luma)
+        variants = pdq.transformed_hashes(luma)
         return variants[0], [QueryHash(v.hash, v.variant) for v in variants]
 
     def lookup_image(self, image: bytes | Luma, *, banks: Iterable[str] | None = None) -> Lookup:
