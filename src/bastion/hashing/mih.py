@@ -12,10 +12,11 @@ thresholds 2 and 1; a 10k one uses narrower tables.
 
 Layout in memory (identical whichever engine built it; tests compare the two builds):
 
-* ``codes`` (n×4 uint64) and ``ids`` (n int64), both in table 0's key order, so table 0's
-  buckets are contiguous runs of codes;
+* ``codes`` (n×4 uint64) and ``ids`` (n uint32, or int64 when an id does not fit), both in
+  table 0's key order, so table 0's buckets are contiguous runs of codes;
 * per table, ``offsets`` (uint32, 2**width + 1): bucket ``k`` is ``offsets[k]:offsets[k+1]``;
-* per table ``s >= 1``, ``rows`` (uint32, n): positions in ``codes``, in key order.
+* per table ``s >= 1``, ``rows``: positions in ``codes`` in key order, 3 little-endian bytes
+  each below 2**24 codes (plus one byte of padding), else 4.
 
 The C extension (``_mih``, built by ``pip install -e .``) runs build and search without the
 GIL, prefetching each stage's memory; the numpy functions here compute the same thing and are
