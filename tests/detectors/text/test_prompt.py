@@ -34,6 +34,8 @@ def labels(detector: PromptLexiconDetector, text: str) -> dict[str, Finding]:
         ("vierzehnjährige", 14),
         ("une fille de 13 ans", 13),
         ("una chica de 16 años", 16),
+        ("on dört yaşında", 14),
+        ("14-vuotias", 14),
     ],
 )
 def test_stated_ages_under_18_are_minor_cues(

@@ -84,9 +84,10 @@ class _Index:
 class LanguageData:
     code: str
     name: str
-    age_units: tuple[tuple[str, ...], ...]
-    age_before: tuple[tuple[str, ...], ...]
-    number_words: Mapping[str, int]
+    age_units: tuple[str, ...]  # raw terms (term syntax applies)
+    age_before: tuple[str, ...]
+    number_words: Mapping[str, int]  # one normalised word -> number
+    number_phrases: tuple[tuple[str, int], ...] = ()  # several words ("on dört") -> number
 
 
 def _pattern(raw: str, form_index: int) -> tuple[tuple[str, str], ...]:
@@ -267,13 +268,8 @@ def _entries(value: Any, where: str) -> Iterator[tuple[str, float | None]]:
             raise ConfigError(f"{where}: entries must be strings or {{term, weight}} mappings")
 
 
-def _phrases(value: Any, where: str) -> tuple[tuple[str, ...], ...]:
-    out = []
-    for raw, _ in _entries(value, where):
-        tokens = term_forms(raw)[0]
-        if tokens:
-            out.append(tokens)
-    return tuple(out)
+def _raw_terms(value: Any, where: str) -> tuple[str, ...]:
+    return tuple(raw for raw, _ in _entries(value, where) if term_forms(raw.strip("*"))[0])
 
 
 def parse_language(data: Any, where: str) -> tuple[LanguageData, list[tuple[str, str, str, float]]]:
@@ -300,16 +296,20 @@ def parse_language(data: Any, where: str) -> tuple[LanguageData, list[tuple[str,
     ):
         raise ConfigError(f"{where}: number_words must map words to integers")
     number_words: dict[str, int] = {}
+    number_phrases: list[tuple[str, int]] = []
     for word, number in numbers.items():
         tokens = term_forms(str(word))[0]
         if len(tokens) == 1:
             number_words[tokens[0]] = number
+        elif tokens:
+            number_phrases.append((str(word), number))
     language = LanguageData(
         code=code,
         name=str(data.get("name", code)),
-        age_units=_phrases(data.get("age_units"), f"{where}: age_units"),
-        age_before=_phrases(data.get("age_before"), f"{where}: age_before"),
+        age_units=_raw_terms(data.get("age_units"), f"{where}: age_units"),
+        age_before=_raw_terms(data.get("age_before"), f"{where}: age_before"),
         number_words=number_words,
+        number_phrases=tuple(number_phrases),
     )
     return language, terms
 
