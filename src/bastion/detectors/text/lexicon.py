@@ -22,6 +22,9 @@ import yaml
 from bastion.detectors.text.normalize import Form, term_forms
 from bastion.errors import ConfigError
 
+# Lists that may appear in a lexicon file. The first eight become findings; the last four are
+# context the prompt detector combines (see prompt.py): nudity words count as explicit only
+# when a person is mentioned, and clothing + a reduction word is a sexualising edit.
 LABELS = (
     "sexual_explicit",
     "sexual_suggestive",
@@ -32,6 +35,8 @@ LABELS = (
     "public_figure",
     "sharing",
 )
+CONTEXT_LABELS = ("nudity", "person", "clothing", "reduction")
+ALL_LABELS = LABELS + CONTEXT_LABELS
 DEFAULT_WEIGHTS = {
     "sexual_explicit": 0.9,
     "sexual_suggestive": 0.8,
@@ -41,6 +46,10 @@ DEFAULT_WEIGHTS = {
     "female_target": 0.8,
     "public_figure": 0.8,
     "sharing": 0.8,
+    "nudity": 0.9,
+    "person": 1.0,
+    "clothing": 1.0,
+    "reduction": 1.0,
     "allow": 1.0,
 }
 GAP_MAX = 3
@@ -78,6 +87,7 @@ class _Index:
     infix_regex: re.Pattern[str] | None = None
     # Deletion neighbourhood of single-word exact terms, for one-edit misspellings.
     deletes: dict[str, list[tuple[str, Term]]] = field(default_factory=lambda: defaultdict(list))
+    words: dict[str, list[Term]] = field(default_factory=lambda: defaultdict(list))
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,8 +100,12 @@ class LanguageData:
     number_phrases: tuple[tuple[str, int], ...] = ()  # several words ("on dört") -> number
 
 
-def _pattern(raw: str, form_index: int) -> tuple[tuple[str, str], ...]:
-    """Compile one term into token patterns for the plain (0) or deobfuscated (1) form."""
+def _pattern(raw: str, form_index: int, *, label: str = "") -> tuple[tuple[str, str], ...]:
+    """Compile one term into token patterns for the plain (0) or deobfuscated (1) form.
+
+    An allow-listed phrase also covers inflections of its last word ("blue tit" covers
+    "blue tits", "naked mole rat" covers "naked mole-rats").
+    """
     out: list[tuple[str, str]] = []
     for word in raw.split():
         if word == "..":
@@ -119,6 +133,8 @@ def _pattern(raw: str, form_index: int) -> tuple[tuple[str, str], ...]:
         out.pop(0)
     while out and out[-1][0] == GAP:
         out.pop()
+    if label == "allow" and out and out[-1][0] == EXACT and len(out[-1][1]) >= 3:
+        out[-1] = (PREFIX, out[-1][1])
     return tuple(out)
 
 
@@ -129,7 +145,8 @@ def _deletes(word: str) -> set[str]:
 class Lexicon:
     """All languages' terms, indexed for both normalised forms."""
 
-    FUZZY_MIN_LEN = 7
+    FUZZY_MIN_LEN = 7  # one edit of any kind
+    SHORT_FUZZY_MIN_LEN = 5  # one dropped inner letter ("nakd") or two swapped ones ("nued")
 
     def __init__(
         self, terms: Iterable[tuple[str, str, str, float]], languages: Sequence[LanguageData]
@@ -140,7 +157,7 @@ class Lexicon:
         for label, language, raw, weight in terms:
             count += 1
             for form_index, index in enumerate(self._indexes):
-                pattern = _pattern(raw, form_index)
+                pattern = _pattern(raw, form_index, label=label)
                 if not pattern:
                     continue
                 term = Term(label, language, raw, pattern, weight)
@@ -150,9 +167,10 @@ class Lexicon:
                     if (
                         form_index == 1
                         and len(pattern) == 1
-                        and len(value) >= self.FUZZY_MIN_LEN
-                        and label != "allow"
+                        and len(value) >= self.SHORT_FUZZY_MIN_LEN
+                        and label not in ("allow", *CONTEXT_LABELS)
                     ):
+                        index.words[value].append(term)
                         for deleted in _deletes(value):
                             index.deletes[deleted].append((value, term))
                 elif kind == PREFIX:
@@ -191,20 +209,38 @@ class Lexicon:
                     yield term, None
 
     def _fuzzy(self, index: _Index, token: str) -> Iterator[tuple[Term, str]]:
-        if len(token) < self.FUZZY_MIN_LEN - 1 or token in index.exact:
+        """Single-word terms one typo away. Typos rarely hit the first letters, so the first
+        two must agree: that spares "deductive"/"seductive", "exotica"/"erotica", "beast"."""
+        if len(token) < 4 or token in index.exact:
             return
-        candidates = [token, *_deletes(token)]
         seen: set[tuple[str, str]] = set()
-        for candidate in candidates:
-            for word, term in index.deletes.get(candidate, ()):
-                # Typos rarely hit the first two letters; requiring them avoids
-                # "seductive"/"deductive" and "erotica"/"exotica".
-                if word[:2] != token[:2] or (word, term.label) in seen:
-                    continue
-                if abs(len(word) - len(token)) > 1:
-                    continue
-                seen.add((word, term.label))
+
+        def once(word: str, term: Term) -> bool:
+            key = (word, term.label)
+            if key in seen:
+                return False
+            seen.add(key)
+            return True
+
+        # A dropped inner letter ("nakd" for "naked"); never the last letter ("puss").
+        for word, term in index.deletes.get(token, ()):
+            if word[:2] == token[:2] and word[:-1] != token and once(word, term):
                 yield term, word
+        # Two neighbouring letters swapped ("nued" for "nude"), not the first one.
+        for i in range(1, len(token) - 1):
+            swapped = token[:i] + token[i + 1] + token[i] + token[i + 2 :]
+            for term in index.words.get(swapped, ()):
+                if once(swapped, term):
+                    yield term, swapped
+        if len(token) < self.FUZZY_MIN_LEN - 1:
+            return
+        # Any one edit for long words ("lingere", "seductiv", "undresed").
+        for candidate in (token, *_deletes(token)):
+            for word, term in index.deletes.get(candidate, ()):
+                if len(word) < self.FUZZY_MIN_LEN or word[:2] != token[:2]:
+                    continue
+                if abs(len(word) - len(token)) <= 1 and once(word, term):
+                    yield term, word
 
     @staticmethod
     def _token_ok(kind: str, value: str, token: str) -> bool:
@@ -233,7 +269,13 @@ class Lexicon:
             return self._rest(pattern[1:], tokens, pos + 1)
         return -1
 
-    def match(self, form: Form, *, fuzzy: bool = False) -> list[Hit]:
+    def match(self, form: Form, *, fuzzy: bool = False, rejoin: bool = False) -> list[Hit]:
+        """Every term occurrence in ``form``.
+
+        ``fuzzy`` also matches one-typo variants of single words; ``rejoin`` also tries two
+        neighbouring tokens as one word when one is very short ("na ked", "l ingerie"): for
+        prompts that show signs of obfuscation only, since ordinary text has "pen is".
+        """
         index = self._indexes[0 if form.name == "plain" else 1]
         tokens = form.tokens
         hits: list[Hit] = []
@@ -245,6 +287,11 @@ class Lexicon:
             if fuzzy:
                 for term, word in self._fuzzy(index, token):
                     hits.append(Hit(term, pos, pos + 1, token, form.name, fuzzy=word))
+            if rejoin and pos + 1 < len(tokens):
+                joined = token + tokens[pos + 1]
+                if len(joined) >= 5 and min(len(token), len(tokens[pos + 1])) <= 3:
+                    for term in index.words.get(joined, ()):
+                        hits.append(Hit(term, pos, pos + 2, joined, form.name, fuzzy=joined))
         return hits
 
 
@@ -279,11 +326,11 @@ def parse_language(data: Any, where: str) -> tuple[LanguageData, list[tuple[str,
     terms_section = data.get("terms") or {}
     if not isinstance(terms_section, Mapping):
         raise ConfigError(f"{where}: 'terms' must be a mapping")
-    unknown = sorted(set(terms_section) - set(LABELS))
+    unknown = sorted(set(terms_section) - set(ALL_LABELS))
     if unknown:
         raise ConfigError(f"{where}: unknown term list(s): {', '.join(unknown)}")
     terms: list[tuple[str, str, str, float]] = []
-    for label in LABELS:
+    for label in ALL_LABELS:
         for raw, weight in _entries(terms_section.get(label), f"{where}: terms.{label}"):
             terms.append(
                 (label, code, raw, weight if weight is not None else DEFAULT_WEIGHTS[label])

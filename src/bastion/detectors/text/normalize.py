@@ -193,10 +193,17 @@ def _leet_word(match: re.Match[str]) -> str:
     return word
 
 
+_WIDE_GAP = re.compile(r"\s{2,}|\s*[/|]\s*")
+
+
 def _join_spaced(match: re.Match[str]) -> str:
     run = match.group()
     if not _HAS_LETTER.search(run):  # "1 4" stays two numbers
         return run
+    # "S c a r l e t t  J o h a n s s o n" keeps its word break where the gap is wider.
+    words = [w for w in _WIDE_GAP.split(run) if w]
+    if len(words) > 1 and all(len(_SEPARATORS.sub("", w)) > 1 for w in words):
+        return " ".join(_SEPARATORS.sub("", w) for w in words)
     return _SEPARATORS.sub("", run)
 
 
