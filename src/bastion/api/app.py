@@ -7,12 +7,21 @@ from fastapi import FastAPI
 from bastion import __version__
 from bastion.api import errors
 from bastion.api.limits import BodyLimit
-from bastion.api.routes import decisions, generations, health
+from bastion.api.routes import cases, decisions, generations, health, notices, statements
 from bastion.guard import Guard
 from bastion.settings import Settings
 from bastion.storage.keys import ApiKeyRepository
+from bastion.web import routes as web
 
-ROUTERS = (health.router, generations.router, decisions.router)
+ROUTERS = (
+    health.router,
+    generations.router,
+    decisions.router,
+    notices.router,
+    cases.router,
+    statements.router,
+    web.router,
+)
 
 
 def create_app(settings: Settings | None = None, *, guard: Guard | None = None) -> FastAPI:

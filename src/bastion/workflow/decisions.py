@@ -303,7 +303,7 @@ def decide(wf: Workflow, case_id: str, given: DecisionInput, actor: Actor) -> Mo
             detectors=[d.source for d in detections],
             actor=actor,
         )
-        record(conn, wf, decision, item, notices, actor)
+        decision = record(conn, wf, decision, item, notices, actor)
         case_repo.meet_deadlines(conn, case.id, decision.decided_at)
         case_repo.update_case(
             conn,

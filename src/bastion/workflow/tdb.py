@@ -129,6 +129,7 @@ def enums() -> dict[str, frozenset[str]]:
         "decision_ground": frozenset(data["DECISION_GROUNDS"]),
         "content_type": frozenset(data["CONTENT_TYPES"]),
         "category": frozenset(data["STATEMENT_CATEGORIES"]),
+        "category_addition": frozenset(data["STATEMENT_CATEGORIES"]),
         "category_specification": frozenset(data["KEYWORDS"]),
         "territorial_scope": frozenset(data["TERRITORIAL_SCOPE_CODES"]),
         "content_language": frozenset(data["CONTENT_LANGUAGE_CODES"]),
