@@ -29,6 +29,7 @@ from bastion.workflow.model import (
     Automation,
     CaseState,
     Ground,
+    InvalidTransition,
     ItemState,
     ModerationDecision,
     NoticeAssessment,
@@ -286,6 +287,10 @@ def decide(wf: Workflow, case_id: str, given: DecisionInput, actor: Actor) -> Mo
     """Decide an open case. Returns the decision record (copies' decisions are separate)."""
     with wf.db.begin() as conn:
         case = case_repo.get(conn, case_id, lock=True)
+        if case.state is CaseState.APPEALED:
+            raise InvalidTransition(
+                "the case is under appeal: decide the appeal instead", field="state"
+            )
         check_case_transition(case.state, CaseState.DECIDED)
         check_reviewer_may_handle(case, actor)
         if case.assignee and case.assignee != actor.id and actor.role != "admin":

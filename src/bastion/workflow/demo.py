@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bastion.storage.keys import ApiKeyRepository, Role
 from bastion.testing import FrozenClock
@@ -52,7 +52,7 @@ def seed_workflow(guard: Guard, keys: ApiKeyRepository) -> str:
         api_key_id=flagger_key.id,
     )
 
-    def item(cid: str, account: str, **extra: object) -> None:
+    def item(cid: str, account: str, **extra: Any) -> None:
         with wf.db.begin() as conn:
             cases.resolve_item(
                 conn,
@@ -64,12 +64,12 @@ def seed_workflow(guard: Guard, keys: ApiKeyRepository) -> str:
                     account_id=account,
                     account_contact=f"{account}@users.demo.invalid",
                     content_types=("CONTENT_TYPE_IMAGE", "CONTENT_TYPE_SYNTHETIC_MEDIA"),
-                    **extra,  # type: ignore[arg-type]
+                    **extra,
                 ),
             )
 
-    def notice(**fields: object) -> str:
-        base: dict[str, object] = {
+    def notice(**fields: Any) -> str:
+        base: dict[str, Any] = {
             "type": "dsa_art16",
             "jurisdiction": "FR",
             "notifier_name": "Demo Notifier",
@@ -80,21 +80,9 @@ def seed_workflow(guard: Guard, keys: ApiKeyRepository) -> str:
             "explanation": "This is a sexualised AI edit of a real woman, shared without consent.",
         }
         base.update(fields)
-        actor = fields.pop("actor", PUBLIC) if "actor" in fields else PUBLIC
-        base.pop("actor", None)
         flag = flagger if base["type"] == "trusted_flagger" else None
-        receipt = notices.submit(
-            wf,
-            NoticeInput(**base),
-            channel="web",  # type: ignore[arg-type]
-            actor=actor,
-            flagger=flag,
-        )  # type: ignore[arg-type]
+        receipt = notices.submit(wf, NoticeInput(**base), channel="web", actor=PUBLIC, flagger=flag)
         return receipt.case_ids[0]
-
-    def tokens_after(call: object) -> list[str]:
-        start = len(issued)
-        return issued[start:] if call is None else issued[start:]
 
     # 1. TAKE IT DOWN request for an intimate deepfake; two identical copies are swept.
     shared = _sha("tidk-original")
