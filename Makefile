@@ -42,6 +42,7 @@ test: lint typecheck pytest
 
 bench: install
 	$(PY) bench/prompt_guard.py
+	$(PY) bench/workflow.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

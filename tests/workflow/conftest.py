@@ -51,9 +51,11 @@ def tokens() -> Tokens:
 
 
 @pytest.fixture
-def wf(database: Database, tmp_path: Path, clock: FrozenClock, tokens: Tokens) -> Iterator[Workflow]:
+def wf(
+    database: Database, tmp_path: Path, clock: FrozenClock, tokens: Tokens
+) -> Iterator[Workflow]:
     settings = Settings.load(data_dir=tmp_path / "data", secret_key=TEST_SECRET)
-    yield Workflow(
+    return Workflow(
         database,
         settings,
         TEST_SECRET.encode(),

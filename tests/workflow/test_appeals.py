@@ -17,8 +17,12 @@ from bastion.workflow.model import DecisionStatus, ItemState
 from bastion.workflow.service import PUBLIC, SYSTEM, Workflow
 from tests.workflow.conftest import MOD_A, MOD_B, Tokens, add_item, dsa_notice, tidk_notice
 
-REMOVE = DecisionInput(visibility="remove", ground="illegal", legal_ground_id="eu_2024_1385_art5",
-                       explanation="Sexualised deepfake of a real person.")
+REMOVE = DecisionInput(
+    visibility="remove",
+    ground="illegal",
+    legal_ground_id="eu_2024_1385_art5",
+    explanation="Sexualised deepfake of a real person.",
+)
 SHA = "ef" * 32
 
 
@@ -40,9 +44,15 @@ def test_reversal_by_a_second_reviewer_restores_the_item_and_its_copies(
         appeals.decide(wf, appeal.id, outcome="reversed", response="", actor=MOD_A)
     with pytest.raises(Forbidden):
         appeals.decide(wf, appeal.id, outcome="reversed", response="", actor=SYSTEM)
-    decided = appeals.decide(wf, appeal.id, outcome="reversed", actor=MOD_B,
-                             response="The uploader is the person depicted.")
-    assert decided.outcome is not None and decided.outcome.value == "reversed"
+    decided = appeals.decide(
+        wf,
+        appeal.id,
+        outcome="reversed",
+        actor=MOD_B,
+        response="The uploader is the person depicted.",
+    )
+    assert decided.outcome is not None
+    assert decided.outcome.value == "reversed"
     with wf.db.connect() as conn:
         assert item_repo.by_content_id(conn, "img-1").state is ItemState.VISIBLE  # type: ignore[union-attr]
         assert item_repo.get(conn, copy.id).state is ItemState.VISIBLE
@@ -78,10 +88,17 @@ def test_bad_appeals(wf: Workflow, tokens: Tokens) -> None:
         appeals.decide(wf, appeal.id, outcome="partially_reversed", response="", actor=MOD_B)
     with pytest.raises(InvalidInput):
         appeals.decide(
-            wf, appeal.id, outcome="partially_reversed", response="", actor=MOD_B,
-            new_decision=DecisionInput(visibility="remove", ground="illegal",
-                                       legal_ground_id="eu_2024_1385_art5",
-                                       explanation="Still a deepfake, still removed."),
+            wf,
+            appeal.id,
+            outcome="partially_reversed",
+            response="",
+            actor=MOD_B,
+            new_decision=DecisionInput(
+                visibility="remove",
+                ground="illegal",
+                legal_ground_id="eu_2024_1385_art5",
+                explanation="Still a deepfake, still removed.",
+            ),
         )
 
 
@@ -91,10 +108,17 @@ def test_partial_reversal_replaces_the_measure_with_a_lighter_one(
     _, decision_id = removed_case(wf)
     appeal = appeals.lodge(wf, tokens.issued[0], "Adults may see it, it is consensual art.")
     decided = appeals.decide(
-        wf, appeal.id, outcome="partially_reversed", response="Adults only.", actor=MOD_B,
-        new_decision=DecisionInput(visibility="age_restrict", ground="terms",
-                                   tc_ground_id="tc_adult_content",
-                                   explanation="Explicit image; adults only."),
+        wf,
+        appeal.id,
+        outcome="partially_reversed",
+        response="Adults only.",
+        actor=MOD_B,
+        new_decision=DecisionInput(
+            visibility="age_restrict",
+            ground="terms",
+            tc_ground_id="tc_adult_content",
+            explanation="Explicit image; adults only.",
+        ),
     )
     assert decided.new_decision_id is not None
     with wf.db.connect() as conn:
@@ -102,7 +126,8 @@ def test_partial_reversal_replaces_the_measure_with_a_lighter_one(
         assert wf.stay_down.lookup(conn, SHA) is None
         assert decision_repo.status(conn, decision_id) is DecisionStatus.SUPERSEDED
         new = decision_repo.get(conn, decided.new_decision_id)
-    assert new.supersedes == decision_id and new.appeal_id == appeal.id
+    assert new.supersedes == decision_id
+    assert new.appeal_id == appeal.id
 
 
 def test_the_notifier_can_appeal_a_decision_not_to_act(wf: Workflow, tokens: Tokens) -> None:
@@ -114,15 +139,18 @@ def test_the_notifier_can_appeal_a_decision_not_to_act(wf: Workflow, tokens: Tok
     assert appeal.basis == "not_actioned_notice"
     with pytest.raises(InvalidInput):
         appeals.decide(wf, appeal.id, outcome="reversed", response="", actor=MOD_B)
-    decided = appeals.decide(wf, appeal.id, outcome="reversed", response="Now removed.",
-                             actor=MOD_B, new_decision=REMOVE)
+    decided = appeals.decide(
+        wf, appeal.id, outcome="reversed", response="Now removed.", actor=MOD_B, new_decision=REMOVE
+    )
     assert decided.new_restriction
     assert appeals.outcome_counts(wf)["restrictions_newly_imposed"] == 1
     with wf.db.connect() as conn:
         assert item_repo.by_content_id(conn, "img-1").state is ItemState.REMOVED  # type: ignore[union-attr]
 
 
-def test_omitted_and_upheld_change_nothing(wf: Workflow, tokens: Tokens, clock: FrozenClock) -> None:
+def test_omitted_and_upheld_change_nothing(
+    wf: Workflow, tokens: Tokens, clock: FrozenClock
+) -> None:
     _, decision_id = removed_case(wf)
     first = appeals.lodge(wf, tokens.issued[0], "Please look again at this decision.")
     appeals.decide(wf, first.id, outcome="omitted", response="Withdrawn.", actor=MOD_B)

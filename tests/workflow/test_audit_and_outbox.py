@@ -16,20 +16,30 @@ from bastion.workflow.decisions import DecisionInput
 from bastion.workflow.outbox import ConsoleTransport, SmtpTransport, render, transport_for
 from bastion.workflow.pii import find_personal_data, scrub
 from bastion.workflow.service import PUBLIC, Workflow
-from tests.workflow.conftest import START, MOD_A, add_item, dsa_notice
+from tests.workflow.conftest import MOD_A, START, add_item, dsa_notice
 
 
 def test_audit_chain_is_intact_and_tampering_is_found(wf: Workflow) -> None:
     add_item(wf, "img-1")
     case_id = notices.submit(wf, dsa_notice(), channel="api", actor=PUBLIC).case_ids[0]
-    decisions.decide(wf, case_id, DecisionInput(
-        visibility="remove", ground="illegal", legal_ground_id="eu_2024_1385_art5",
-        explanation="Deepfake of a real person."), MOD_A)
+    decisions.decide(
+        wf,
+        case_id,
+        DecisionInput(
+            visibility="remove",
+            ground="illegal",
+            legal_ground_id="eu_2024_1385_art5",
+            explanation="Deepfake of a real person.",
+        ),
+        MOD_A,
+    )
     count, broken = wf.verify_audit()
-    assert count >= 4 and broken is None
+    assert count >= 4
+    assert broken is None
     with wf.db.begin() as conn:
-        seq = conn.execute(select(wf_audit.c.seq).order_by(wf_audit.c.seq).limit(1)
-                           .offset(1)).scalar_one()
+        seq = conn.execute(
+            select(wf_audit.c.seq).order_by(wf_audit.c.seq).limit(1).offset(1)
+        ).scalar_one()
         conn.execute(update(wf_audit).where(wf_audit.c.seq == seq).values(actor="someone else"))
     assert wf.verify_audit() == (2, seq)
 
@@ -52,9 +62,17 @@ def test_failed_messages_stay_queued_and_the_window_starts_when_sent(
     wf.transport = transport
     add_item(wf, "img-1")
     case_id = notices.submit(wf, dsa_notice(), channel="api", actor=PUBLIC).case_ids[0]
-    decisions.decide(wf, case_id, DecisionInput(
-        visibility="remove", ground="illegal", legal_ground_id="eu_2024_1385_art5",
-        explanation="Deepfake of a real person."), MOD_A)
+    decisions.decide(
+        wf,
+        case_id,
+        DecisionInput(
+            visibility="remove",
+            ground="illegal",
+            legal_ground_id="eu_2024_1385_art5",
+            explanation="Deepfake of a real person.",
+        ),
+        MOD_A,
+    )
     with wf.db.connect() as conn:
         assert set(conn.execute(select(wf_outbox.c.status)).scalars()) == {"pending"}
         assert set(conn.execute(select(wf_appeal_tokens.c.informed_at)).scalars()) == {None}
@@ -64,7 +82,8 @@ def test_failed_messages_stay_queued_and_the_window_starts_when_sent(
     assert (sent, failed) == (3, 0)  # receipt, statement, notifier decision
     with wf.db.connect() as conn:
         informed = set(conn.execute(select(wf_appeal_tokens.c.informed_at)).scalars())
-    assert len(informed) == 1 and None not in informed
+    assert len(informed) == 1
+    assert None not in informed
     assert {m["To"] for m in transport.sent} == {"noor@example.org", "img-1@users.example"}
 
 
@@ -91,23 +110,35 @@ def test_smtp_transport(monkeypatch: pytest.MonkeyPatch, wf: Workflow) -> None:
             calls.append(("send", message["To"]))
 
     monkeypatch.setattr(smtplib, "SMTP", FakeSMTP)
-    settings = wf.settings.model_copy(update={
-        "outbox_adapter": "smtp", "smtp_host": "mail.example", "smtp_username": "bastion"})
+    settings = wf.settings.model_copy(
+        update={"outbox_adapter": "smtp", "smtp_host": "mail.example", "smtp_username": "bastion"}
+    )
     transport = transport_for(settings)
     assert isinstance(transport, SmtpTransport)
     message = EmailMessage()
     message["To"] = "a@example.org"
     transport.send(message)
-    assert calls == [("connect", ("mail.example", 587)), ("starttls", None),
-                     ("login", ("bastion", "")), ("send", "a@example.org"), ("quit", None)]
-    assert isinstance(transport_for(wf.settings.model_copy(update={"outbox_adapter": "console"})),
-                      ConsoleTransport)
+    assert calls == [
+        ("connect", ("mail.example", 587)),
+        ("starttls", None),
+        ("login", ("bastion", "")),
+        ("send", "a@example.org"),
+        ("quit", None),
+    ]
+    assert isinstance(
+        transport_for(wf.settings.model_copy(update={"outbox_adapter": "console"})),
+        ConsoleTransport,
+    )
 
 
 def test_templates_fall_back_to_english() -> None:
-    language, subject, _ = render("appeal_received", "de", {
-        "platform": "P", "appeal_id": "A", "decision_id": "D", "lodged_at": "now"})
-    assert language == "en" and "A" in subject
+    language, subject, _ = render(
+        "appeal_received",
+        "de",
+        {"platform": "P", "appeal_id": "A", "decision_id": "D", "lodged_at": "now"},
+    )
+    assert language == "en"
+    assert "A" in subject
 
 
 @pytest.mark.parametrize(

@@ -28,16 +28,22 @@ def test_take_it_down_deadline_is_48_hours_from_receipt(wf: Workflow, clock: Fro
 
 
 def test_india_24h_and_uk_48h_for_intimate_images(wf: Workflow) -> None:
-    india = notices.submit(wf, dsa_notice(jurisdiction="IN", locations=["a"]), channel="api",
-                           actor=PUBLIC)
-    uk = notices.submit(wf, dsa_notice(jurisdiction="GB", locations=["b"]), channel="api",
-                        actor=PUBLIC)
+    india = notices.submit(
+        wf, dsa_notice(jurisdiction="IN", locations=["a"]), channel="api", actor=PUBLIC
+    )
+    uk = notices.submit(
+        wf, dsa_notice(jurisdiction="GB", locations=["b"]), channel="api", actor=PUBLIC
+    )
     assert regimes(india)["india_it_rules"] == START + timedelta(hours=24)
     assert regimes(uk)["uk_ncii"] == START + timedelta(hours=48)
     other = notices.submit(
         wf,
-        dsa_notice(jurisdiction="IN", locations=["c"],
-                   category="STATEMENT_CATEGORY_SCAMS_AND_FRAUD", keywords=[]),
+        dsa_notice(
+            jurisdiction="IN",
+            locations=["c"],
+            category="STATEMENT_CATEGORY_SCAMS_AND_FRAUD",
+            keywords=[],
+        ),
         channel="api",
         actor=PUBLIC,
     )
@@ -66,16 +72,22 @@ def test_priority_child_safety_then_trusted_then_deadline(wf: Workflow, clock: F
     clock.advance(minutes=1)
     order = notices.submit(
         wf,
-        dsa_notice(type="authority_order", authority_name="Court", order_reference="R1",
-                   locations=["a"]),
+        dsa_notice(
+            type="authority_order", authority_name="Court", order_reference="R1", locations=["a"]
+        ),
         channel="api",
         actor=Actor("k", "moderator"),
     )
     clock.advance(minutes=1)
     child = notices.submit(
         wf,
-        dsa_notice(category=MINORS, keywords=["KEYWORD_GROOMING_SEXUAL_ENTICEMENT_MINORS"],
-                   locations=["c"], notifier_name=None, notifier_email=None),
+        dsa_notice(
+            category=MINORS,
+            keywords=["KEYWORD_GROOMING_SEXUAL_ENTICEMENT_MINORS"],
+            locations=["c"],
+            notifier_name=None,
+            notifier_email=None,
+        ),
         channel="api",
         actor=PUBLIC,
     )

@@ -19,8 +19,12 @@ from bastion.workflow.model import Automation, ItemState, SourceType
 from bastion.workflow.service import PUBLIC, SYSTEM, Workflow
 from tests.workflow.conftest import CHILD, MINORS, MOD_A, add_item, dsa_notice, tidk_notice
 
-REMOVE = DecisionInput(visibility="remove", ground="illegal", legal_ground_id="eu_2024_1385_art5",
-                       explanation="Sexualised deepfake of a real person.")
+REMOVE = DecisionInput(
+    visibility="remove",
+    ground="illegal",
+    legal_ground_id="eu_2024_1385_art5",
+    explanation="Sexualised deepfake of a real person.",
+)
 SHA = "ab" * 32
 
 
@@ -65,18 +69,28 @@ def test_a_dsa_removal_does_not_sweep_copies_but_stays_down(wf: Workflow) -> Non
 def test_detection_and_decision_automation_are_recorded(wf: Workflow) -> None:
     case, _ = cases.add_detection(
         wf,
-        DetectionInput(item=ItemInput(content_id="img-9", sha256=SHA, account_id="u9"),
-                       source="pdq_bank_match", category=MINORS,
-                       keywords=("KEYWORD_CHILD_SEXUAL_ABUSE_MATERIAL",), score=1.0),
+        DetectionInput(
+            item=ItemInput(content_id="img-9", sha256=SHA, account_id="u9"),
+            source="pdq_bank_match",
+            category=MINORS,
+            keywords=("KEYWORD_CHILD_SEXUAL_ABUSE_MATERIAL",),
+            score=1.0,
+        ),
         SYSTEM,
     )
-    assert case.child_safety and case.priority == 0
+    assert case.child_safety
+    assert case.priority == 0
     with pytest.raises(Forbidden):
         decisions.decide(wf, case.id, REMOVE, MOD_A)  # child safety needs the specialist role
     decision = decisions.decide(
-        wf, case.id,
-        DecisionInput(visibility="remove", ground="illegal", legal_ground_id="eu_2011_93_art5",
-                      explanation="Known child sexual abuse material (hash match)."),
+        wf,
+        case.id,
+        DecisionInput(
+            visibility="remove",
+            ground="illegal",
+            legal_ground_id="eu_2011_93_art5",
+            explanation="Known child sexual abuse material (hash match).",
+        ),
         CHILD,
     )
     assert decision.source_type is SourceType.VOLUNTARY
@@ -91,15 +105,23 @@ def test_detection_and_decision_automation_are_recorded(wf: Workflow) -> None:
 def test_system_decisions_are_fully_automated(wf: Workflow) -> None:
     case, _ = cases.add_detection(
         wf,
-        DetectionInput(item=ItemInput(content_id="img-8", sha256=SHA), source="nudity_classifier",
-                       category="STATEMENT_CATEGORY_OTHER_VIOLATION_TC",
-                       keywords=("KEYWORD_NUDITY",)),
+        DetectionInput(
+            item=ItemInput(content_id="img-8", sha256=SHA),
+            source="nudity_classifier",
+            category="STATEMENT_CATEGORY_OTHER_VIOLATION_TC",
+            keywords=("KEYWORD_NUDITY",),
+        ),
         SYSTEM,
     )
     decision = decisions.decide(
-        wf, case.id,
-        DecisionInput(visibility="age_restrict", ground="terms", tc_ground_id="tc_adult_content",
-                      explanation="Nudity outside the age-verified area."),
+        wf,
+        case.id,
+        DecisionInput(
+            visibility="age_restrict",
+            ground="terms",
+            tc_ground_id="tc_adult_content",
+            explanation="Nudity outside the age-verified area.",
+        ),
         SYSTEM,
     )
     assert decision.automated_decision is Automation.FULLY
@@ -169,10 +191,15 @@ def test_personal_data_never_reaches_the_tdb(wf: Workflow) -> None:
     add_item(wf, "img-1")
     case_id = notices.submit(wf, dsa_notice(), channel="web", actor=PUBLIC).case_ids[0]
     decision = decisions.decide(
-        wf, case_id,
-        DecisionInput(visibility="remove", ground="illegal", legal_ground_id="eu_2024_1385_art5",
-                      explanation="Noor Notifier (noor@example.org) showed it is her; posted by "
-                      "@uploader, see https://pics.example/u/uploader or call +33 1 23 45 67 89."),
+        wf,
+        case_id,
+        DecisionInput(
+            visibility="remove",
+            ground="illegal",
+            legal_ground_id="eu_2024_1385_art5",
+            explanation="Noor Notifier (noor@example.org) showed it is her; posted by "
+            "@uploader, see https://pics.example/u/uploader or call +33 1 23 45 67 89.",
+        ),
         MOD_A,
     )
     with wf.db.connect() as conn:

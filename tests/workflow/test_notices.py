@@ -67,7 +67,9 @@ MISSING = [
 ]
 
 
-@pytest.mark.parametrize(("field", "changes"), MISSING, ids=[f"{m[0]}-{i}" for i, m in enumerate(MISSING)])
+@pytest.mark.parametrize(
+    ("field", "changes"), MISSING, ids=[f"{m[0]}-{i}" for i, m in enumerate(MISSING)]
+)
 def test_incomplete_notices_are_refused_precisely(
     wf: Workflow, field: str, changes: dict[str, Any]
 ) -> None:
@@ -84,15 +86,26 @@ def test_every_problem_is_listed_at_once(wf: Workflow) -> None:
     with pytest.raises(IncompleteNotice) as caught:
         notices.submit(wf, notices.NoticeInput(), channel="web", actor=PUBLIC)
     fields = {f for f, _ in caught.value.problems}
-    assert fields >= {"explanation", "locations", "category", "jurisdiction", "notifier_name",
-                      "notifier_email", "bona_fide"}
+    assert fields >= {
+        "explanation",
+        "locations",
+        "category",
+        "jurisdiction",
+        "notifier_name",
+        "notifier_email",
+        "bona_fide",
+    }
 
 
 def test_child_sexual_abuse_notices_may_be_anonymous(wf: Workflow) -> None:
     receipt = notices.submit(
         wf,
-        dsa_notice(category=MINORS, keywords=["KEYWORD_CHILD_SEXUAL_ABUSE_MATERIAL"],
-                   notifier_name=None, notifier_email=None),
+        dsa_notice(
+            category=MINORS,
+            keywords=["KEYWORD_CHILD_SEXUAL_ABUSE_MATERIAL"],
+            notifier_name=None,
+            notifier_email=None,
+        ),
         channel="web",
         actor=PUBLIC,
     )
@@ -115,8 +128,12 @@ def test_take_it_down_needs_signature_statement_and_role(wf: Workflow) -> None:
 
 
 def test_authority_orders_come_from_staff(wf: Workflow) -> None:
-    order = dsa_notice(type="authority_order", authority_name="Tribunal de Paris",
-                       order_reference="RG 26/0001", bona_fide=False)
+    order = dsa_notice(
+        type="authority_order",
+        authority_name="Tribunal de Paris",
+        order_reference="RG 26/0001",
+        bona_fide=False,
+    )
     receipt = notices.submit(wf, order, channel="api", actor=Actor("k", "moderator"))
     assert receipt.notice.details["authority_name"] == "Tribunal de Paris"
 

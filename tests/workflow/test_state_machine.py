@@ -19,8 +19,12 @@ from bastion.workflow.model import (
 from bastion.workflow.service import PUBLIC, Workflow
 from tests.workflow.conftest import MOD_A, MOD_B, Tokens, add_item, dsa_notice
 
-REMOVE = DecisionInput(visibility="remove", ground="illegal", legal_ground_id="eu_2024_1385_art5",
-                       explanation="Sexualised deepfake of a real person.")
+REMOVE = DecisionInput(
+    visibility="remove",
+    ground="illegal",
+    legal_ground_id="eu_2024_1385_art5",
+    explanation="Sexualised deepfake of a real person.",
+)
 
 
 @pytest.mark.parametrize("current", list(CaseState))

@@ -43,8 +43,7 @@ RECORD = ModerationDecision(
     category_addition=("STATEMENT_CATEGORY_CYBER_VIOLENCE",),
     legal_ground="Directive (EU) 2024/1385, Article 5, as transposed into national law",
     legal_reference_url="https://eur-lex.europa.eu/eli/dir/2024/1385/oj",
-    ground_explanation="The item shows an identifiable person in a sexualised way without "
-    "consent.",
+    ground_explanation="The item shows an identifiable person in a sexualised way without consent.",
     explanation="The image is an AI edit that undresses a real woman.",
     content_types=("CONTENT_TYPE_IMAGE", "CONTENT_TYPE_SYNTHETIC_MEDIA"),
     content_language="de",
@@ -101,10 +100,18 @@ def test_user_statement_has_the_six_elements(settings: Settings) -> None:
 
 
 def test_terms_statement_and_fallback_language(settings: Settings) -> None:
-    terms = replace(RECORD, ground=Ground.TERMS, legal_ground=None, tc_clause="4.2",
-                    tc_version="2026-01", tc_text="No intimate images without consent.",
-                    also_illegal=True, language="fi", worldwide=False,
-                    territorial_scope=("DE", "AT"))
+    terms = replace(
+        RECORD,
+        ground=Ground.TERMS,
+        legal_ground=None,
+        tc_clause="4.2",
+        tc_version="2026-01",
+        tc_text="No intimate images without consent.",
+        also_illegal=True,
+        language="fi",
+        worldwide=False,
+        territorial_scope=("DE", "AT"),
+    )
     rendered = user_statement(terms, settings, item_ref="x", appeal_url="U")
     assert rendered.language == "en"
     assert "Clause 4.2 (version 2026-01)" in rendered.body
@@ -123,8 +130,18 @@ def test_tdb_payload_golden() -> None:
 
 
 def test_no_tdb_payload_without_an_eu_restriction() -> None:
-    assert tdb_payload(replace(RECORD, visibility=Visibility.NONE,
-                               account_measure=AccountMeasure.WARNING, account_end=None),
-                       puid="p") is None
-    assert tdb_payload(replace(RECORD, worldwide=False, territorial_scope=("US",)),
-                       puid="p") is None
+    assert (
+        tdb_payload(
+            replace(
+                RECORD,
+                visibility=Visibility.NONE,
+                account_measure=AccountMeasure.WARNING,
+                account_end=None,
+            ),
+            puid="p",
+        )
+        is None
+    )
+    assert (
+        tdb_payload(replace(RECORD, worldwide=False, territorial_scope=("US",)), puid="p") is None
+    )

@@ -199,7 +199,7 @@ wf_decisions = Table(
     Column("decided_at", DateTime(timezone=True), nullable=False),
     Column("reviewer", String(36), nullable=False),
     Column("visibility", String(16), nullable=False),
-    Column("account_measure", String(16), nullable=False),
+    Column("account_measure", String(24), nullable=False),
     Column("ground", String(16), nullable=False),
     Column("category", String(80), nullable=False),
     Column("automated_decision", String(16), nullable=False),

@@ -25,7 +25,6 @@ router = APIRouter(include_in_schema=False)
 _env = jinja2.Environment(
     loader=jinja2.PackageLoader("bastion.web", "templates"),
     autoescape=jinja2.select_autoescape(["html"]),
-    undefined=jinja2.StrictUndefined,
 )
 TYPES = (
     ("dsa_art16", "Illegal content (EU Digital Services Act, Article 16)"),

@@ -213,7 +213,7 @@ def upgrade() -> None:
         sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("reviewer", sa.String(length=36), nullable=False),
         sa.Column("visibility", sa.String(length=16), nullable=False),
-        sa.Column("account_measure", sa.String(length=16), nullable=False),
+        sa.Column("account_measure", sa.String(length=24), nullable=False),
         sa.Column("ground", sa.String(length=16), nullable=False),
         sa.Column("category", sa.String(length=80), nullable=False),
         sa.Column("automated_decision", sa.String(length=16), nullable=False),
