@@ -68,6 +68,8 @@ def seed_workflow(guard: Guard, keys: ApiKeyRepository) -> str:
                 ),
             )
 
+    submitted: list[int] = []
+
     def notice(**fields: Any) -> str:
         base: dict[str, Any] = {
             "type": "dsa_art16",
@@ -81,6 +83,7 @@ def seed_workflow(guard: Guard, keys: ApiKeyRepository) -> str:
         }
         base.update(fields)
         flag = flagger if base["type"] == "trusted_flagger" else None
+        submitted.append(1)
         receipt = notices.submit(wf, NoticeInput(**base), channel="web", actor=PUBLIC, flagger=flag)
         return receipt.case_ids[0]
 
@@ -374,4 +377,8 @@ def seed_workflow(guard: Guard, keys: ApiKeyRepository) -> str:
         requester_role="authorised_person",
         non_consent_statement="My client never consented to publication.",
     )
-    return "workflow: 26 notices, decisions, appeals (all outcomes), repeat-offender measures"
+    return (
+        f"workflow: {len(submitted)} notices, their cases and decisions, 3 appeals (reversed, "
+        "reversed after no action, partially reversed), a suspended repeat offender and a "
+        "suspended abusive notifier"
+    )
