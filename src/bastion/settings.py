@@ -110,6 +110,146 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Log level of the service."
     )
+    # -- notice-and-action workflow (docs/workflow.md) -----------------------------------------
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Public base URL of this service, used in links sent to people (the appeal "
+        "page in statements of reasons, the report form).",
+    )
+    platform_name: str = Field(
+        default="Bastion demo platform",
+        min_length=1,
+        max_length=200,
+        description="The platform's name as shown in statements of reasons and messages.",
+    )
+    terms_url: str | None = Field(
+        default=None,
+        description="URL of the terms and conditions; {clause} and {version} are replaced by "
+        "the clause cited. Used as decision_ground_reference_url for T&C decisions.",
+    )
+    ods_url: str = Field(
+        default="https://digital-strategy.ec.europa.eu/en/policies/dsa-out-court-dispute-settlement",
+        description="Where users find certified out-of-court dispute settlement bodies "
+        "(DSA Art. 21); quoted in every statement of reasons.",
+    )
+    grounds_file: Path | None = Field(
+        default=None,
+        description="A YAML file of legal and terms-and-conditions grounds that replaces the "
+        "built-in list (see docs/workflow.md).",
+    )
+    content_url_pattern: str | None = Field(
+        default=None,
+        description="Regular expression with a named group content_id that maps a reported URL "
+        "to the platform's content id, e.g. https://example\\.com/i/(?P<content_id>[\\w-]+).",
+    )
+    dsa_target_hours: int = Field(
+        default=24,
+        ge=1,
+        le=24 * 30,
+        description='Internal target for deciding DSA notices ("without undue delay").',
+    )
+    take_it_down_hours: int = Field(
+        default=48,
+        ge=1,
+        le=48,
+        description="Removal clock for valid TAKE IT DOWN requests (the Act allows at most 48).",
+    )
+    india_ncii_hours: int = Field(
+        default=24,
+        ge=1,
+        le=24,
+        description="Clock for intimate-image complaints from India (IT Rules r.3(2)(b)).",
+    )
+    uk_ncii_hours: int | None = Field(
+        default=48,
+        ge=1,
+        description="Clock for intimate-image reports from the UK (pending commencement); "
+        "null disables it.",
+    )
+    appeal_window_months: int = Field(
+        default=6,
+        ge=6,
+        le=120,
+        description="How long appeals stay open after the person is informed (DSA Art. 20: at "
+        "least six months).",
+    )
+    outbox_adapter: Literal["file", "console", "smtp"] = Field(
+        default="file",
+        description="How messages to notifiers and users leave: file (.eml files in "
+        "<data_dir>/outbox), console (stderr) or smtp.",
+    )
+    mail_from: str = Field(
+        default="bastion@localhost", description="Sender address of outgoing messages."
+    )
+    smtp_host: str | None = Field(default=None, description="SMTP server (outbox_adapter=smtp).")
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP port.")
+    smtp_username: str | None = Field(default=None, description="SMTP user name.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
+    smtp_starttls: bool = Field(default=True, description="Use STARTTLS on the SMTP connection.")
+    offender_window_days: int = Field(
+        default=180, ge=1, description="Window over which repeat-offender strikes count (Art. 23)."
+    )
+    offender_warn_score: int = Field(
+        default=2,
+        ge=1,
+        description="Gravity-weighted count of manifestly illegal items that triggers a warning.",
+    )
+    offender_suspend_score: int = Field(
+        default=4,
+        ge=1,
+        description="Gravity-weighted count (after a warning) that triggers a suspension.",
+    )
+    offender_min_proportion: float = Field(
+        default=0.2,
+        ge=0,
+        le=1,
+        description="Share of the account's known items in the window that must be manifestly "
+        "illegal before a measure is taken.",
+    )
+    offender_suspension_days: int = Field(
+        default=30, ge=1, description="Length of a repeat-offender account suspension."
+    )
+    notifier_warn_count: int = Field(
+        default=3, ge=1, description="Manifestly unfounded notices or complaints before a warning."
+    )
+    notifier_suspend_count: int = Field(
+        default=5,
+        ge=1,
+        description="Manifestly unfounded notices or complaints (after a warning) before notice "
+        "processing is suspended.",
+    )
+    notifier_min_proportion: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="Share of the sender's notices in the window that must be manifestly "
+        "unfounded before a measure is taken.",
+    )
+    notifier_suspension_days: int = Field(
+        default=30, ge=1, description="Length of a suspension of notice processing."
+    )
+
+    @field_validator("content_url_pattern")
+    @classmethod
+    def _check_pattern(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        import re
+
+        try:
+            compiled = re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from exc
+        if "content_id" not in compiled.groupindex:
+            raise ValueError("needs a named group (?P<content_id>...)")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
 
     @field_validator("database_url")
     @classmethod
