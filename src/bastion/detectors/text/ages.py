@@ -5,7 +5,7 @@ lexicon files, so adding a language adds its ages.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bastion.detectors.text.lexicon import Hit, LanguageData, Lexicon
@@ -73,11 +73,16 @@ class StatedAge:
 
 
 class AgeReader:
+    """Reads stated ages. A number word and its unit must come from the same language
+    (Turkish "dört" is German "dort"; Spanish "dos" + Turkish "yaş" is Turkish "dosya");
+    digits go with any language."""
+
     def __init__(self, languages: Sequence[LanguageData]) -> None:
         units: list[tuple[str, str, str, float]] = []
         before: list[tuple[str, str, str, float]] = []
         phrases: list[tuple[str, str, str, float]] = []
-        numbers: dict[str, int] = {}
+        self._numbers: dict[str, list[tuple[str, int]]] = {}
+        self._compounds: list[tuple[str, str, int, tuple[str, ...]]] = []
         for language in languages:
             units += [("age_unit", language.code, raw, 1.0) for raw in language.age_units]
             before += [("age_before", language.code, raw, 1.0) for raw in language.age_before]
@@ -85,68 +90,77 @@ class AgeReader:
                 (f"number_{value}", language.code, raw, 1.0)
                 for raw, value in language.number_phrases
             ]
-            numbers.update(language.number_words)
+            for word, value in language.number_words.items():
+                self._numbers.setdefault(word, []).append((language.code, value))
+            suffixes = tuple(
+                sorted(
+                    {
+                        words[0]
+                        for raw in language.age_units
+                        if len(words := term_forms(raw.strip("*"))[0]) == 1 and len(words[0]) >= 3
+                    },
+                    key=len,
+                    reverse=True,
+                )
+            )
+            # Number words as prefixes of compounds ("vierzehnjährige"), longest first.
+            for word, value in language.number_words.items():
+                if len(word) >= 3 and suffixes:
+                    self._compounds.append((word, language.code, value, suffixes))
+        self._compounds.sort(key=lambda c: len(c[0]), reverse=True)
         self._units = Lexicon(units, ()) if units else None
         self._before = Lexicon(before, ()) if before else None
         self._phrases = Lexicon(phrases, ()) if phrases else None
-        self._numbers: Mapping[str, int] = numbers
-        # Number words as prefixes of compounds ("vierzehnjährige"), longest first.
-        self._number_prefixes = sorted((w for w in numbers if len(w) >= 3), key=len, reverse=True)
-        self._unit_suffixes = sorted(
-            {
-                words[0]
-                for language in languages
-                for raw in language.age_units
-                if len(words := term_forms(raw.strip("*"))[0]) == 1 and len(words[0]) >= 3
-            },
-            key=len,
-            reverse=True,
-        )
-
-    def _number(self, token: str) -> int | None:
-        if token.isdigit() and len(token) <= 3:
-            return int(token)
-        return self._numbers.get(token)
 
     def _compound(self, token: str) -> int | None:
-        for word in self._number_prefixes:
-            if token.startswith(word):
-                rest = token[len(word) :]
-                if any(rest.startswith(unit) for unit in self._unit_suffixes):
-                    return self._numbers[word]
+        for word, _, value, suffixes in self._compounds:
+            if token.startswith(word) and any(token[len(word) :].startswith(s) for s in suffixes):
+                return value
         return None
 
-    def _numbers_in(self, form: Form) -> list[tuple[int, int, int]]:
-        """(value, start, end) for every number written as digits, a word or a phrase."""
-        found = []
+    def _numbers_in(self, form: Form) -> list[tuple[int, int, int, str | None]]:
+        """(value, start, end, language or None for digits) for every written number."""
+        found: list[tuple[int, int, int, str | None]] = []
         for pos, token in enumerate(form.tokens):
-            value = self._number(token)
-            if value is not None:
-                found.append((value, pos, pos + 1))
+            if token.isdigit() and len(token) <= 3:
+                found.append((int(token), pos, pos + 1, None))
+            for language, value in self._numbers.get(token, ()):
+                found.append((value, pos, pos + 1, language))
         if self._phrases is not None:
             for hit in self._phrases.match(form):
-                found.append((int(hit.term.label.removeprefix("number_")), hit.start, hit.end))
+                value = int(hit.term.label.removeprefix("number_"))
+                found.append((value, hit.start, hit.end, hit.term.language))
         return found
 
     def read(self, form: Form) -> list[StatedAge]:
         tokens = form.tokens
-        unit_hits: list[Hit] = self._units.match(form) if self._units else []
-        before_hits: list[Hit] = self._before.match(form) if self._before else []
-        unit_at = {h.start: h.end for h in unit_hits}
-        before_end = {h.end: h.start for h in before_hits}
+        units: dict[int, list[Hit]] = {}
+        for hit in self._units.match(form) if self._units else []:
+            units.setdefault(hit.start, []).append(hit)
+        befores: dict[int, list[Hit]] = {}
+        for hit in self._before.match(form) if self._before else []:
+            befores.setdefault(hit.end, []).append(hit)
         ages: list[StatedAge] = []
         for pos, token in enumerate(tokens):
             compound = self._compound(token)
             if compound is not None:
                 ages.append(StatedAge(compound, pos, pos + 1, token))
-        for value, start, end in self._numbers_in(form):
+        for value, start, end, language in self._numbers_in(form):
             following = tokens[end] if end < len(tokens) else ""
             if following in _MEASURES:
                 continue
-            if end in unit_at:
-                stop = unit_at[end]
-                ages.append(StatedAge(value, start, stop, " ".join(tokens[start:stop])))
-            elif start in before_end:
-                first = before_end[start]
-                ages.append(StatedAge(value, first, end, " ".join(tokens[first:end])))
+            unit = _same_language(units.get(end, ()), language)
+            if unit is not None:
+                ages.append(StatedAge(value, start, unit.end, " ".join(tokens[start : unit.end])))
+                continue
+            lead = _same_language(befores.get(start, ()), language)
+            if lead is not None:
+                ages.append(StatedAge(value, lead.start, end, " ".join(tokens[lead.start : end])))
         return ages
+
+
+def _same_language(hits: Sequence[Hit], language: str | None) -> Hit | None:
+    for hit in hits:
+        if language is None or hit.term.language == language:
+            return hit
+    return None

@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from bastion.detectors.text.normalize import Form, term_forms
+from bastion.detectors.text.normalize import Form, letter_variants, term_forms
 from bastion.errors import ConfigError
 
 # Lists that may appear in a lexicon file. The first eight become findings; the last four are
@@ -284,6 +284,11 @@ class Lexicon:
                 end = self._rest(term.pattern[1:], tokens, pos + 1)
                 if end >= 0:
                     hits.append(Hit(term, pos, end, " ".join(tokens[pos:end]), form.name))
+            if form.name == "deobfuscated":
+                for variant in letter_variants(token):
+                    for term, _ in self._first(index, variant):
+                        if len(term.pattern) == 1:
+                            hits.append(Hit(term, pos, pos + 1, token, form.name))
             if fuzzy:
                 for term, word in self._fuzzy(index, token):
                     hits.append(Hit(term, pos, pos + 1, token, form.name, fuzzy=word))

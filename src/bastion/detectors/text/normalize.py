@@ -20,7 +20,7 @@ from functools import lru_cache
 
 # Zero-width, joiners, bidi controls, soft hyphen, variation selectors, tag characters, fillers.
 _INVISIBLE = re.compile(
-    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "[\u00ad\u034f\u061c\u0640\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
     "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\U000e0000-\U000e007f]"
 )
 
@@ -142,7 +142,8 @@ _CHAR = r"(?:[^\W_]|[@$!|€+£])"  # a letter, digit or leetspeak symbol
 # Three or more single characters separated by anything that is not a word character.
 _SPACED = re.compile(rf"(?<![^\W_])(?:{_CHAR}(?:[^\w@$!|€+£]|_)+){{2,}}{_CHAR}(?![^\W_])")
 _SEPARATORS = re.compile(r"(?:[^\w@$!|€+£]|_)+")
-_REPEAT = re.compile(r"([^\W\d_])\1+")  # letters only: numbers keep their digits
+_REPEAT = re.compile(r"([^\W\d_])\1+")  # runs of a repeated letter (numbers keep digits)
+_STRETCHED = re.compile(r"([^\W\d_])\1\1")  # three or more: "naaaked", "sexxxy"
 _DIGIT_LETTER = re.compile(r"(?<=\d)(?=[^\W\d_])|(?<=[^\W\d_])(?=\d)")
 _WORD = re.compile(r"[^\W_]+")
 
@@ -211,13 +212,13 @@ def _plain_tokens(text: str) -> tuple[str, ...]:
     return tuple(_WORD.findall(_DIGIT_LETTER.sub(" ", text)))
 
 
+# Repeated letters are not squeezed here (that would turn "teen" into "ten"): the matcher
+# tries each run of a repeated letter once and twice ("naaaked", "sexxy" → "naked", "sexy").
 _DEOBFUSCATION: tuple[tuple[str, Callable[[str], str]], ...] = (
     ("confusables", lambda s: s.translate(CONFUSABLES)),
-    ("repeated_letters", lambda s: _REPEAT.sub(r"\1", s)),
     ("letter_spacing", lambda s: _SPACED.sub(_join_spaced, s)),
     ("leetspeak", lambda s: _LEET_WORD.sub(_leet_word, s)),
     ("punctuation_in_words", lambda s: _INNER_PUNCT.sub("", s)),
-    ("repeated_letters", lambda s: _REPEAT.sub(r"\1", s)),
 )
 _MAX_ROUNDS = 4
 
@@ -234,10 +235,30 @@ def _deobfuscate(text: str, steps: list[str]) -> tuple[str, ...]:
     return tuple(_WORD.findall(fold_accents(current)))
 
 
+def letter_variants(token: str, limit: int = 8) -> list[str]:
+    """The token with each run of a repeated letter written once or twice (not the token
+    itself): "naaaked" → ["naked", "naaked"]; "sexxy" → ["sexy"]."""
+    runs = list(_REPEAT.finditer(token))
+    if not runs:
+        return []
+    variants = [""]
+    last = 0
+    for run in runs[:3]:
+        head = token[last : run.start()]
+        letter = run.group(1)
+        options = [letter, letter * 2]
+        variants = [v + head + o for v in variants for o in options]
+        last = run.end()
+    tail = token[last:]
+    return [v + tail for v in variants if v + tail != token][:limit]
+
+
 def normalize(text: str) -> Normalized:
     base, steps = _base(text)
     plain = Form("plain", _plain_tokens(base), tuple(steps))
     deob_steps = list(steps)
+    if _STRETCHED.search(base):
+        deob_steps.append("repeated_letters")
     tokens = _deobfuscate(base, deob_steps)
     # The deobfuscated form is a fixed point: deobfuscating its words again changes nothing.
     # Rare inputs (single letters split by symbols the tokenizer drops) need a second round.
