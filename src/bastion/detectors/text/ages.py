@@ -64,6 +64,17 @@ _MEASURES = frozenset(
 )
 
 
+# "ten years ago", "vor 10 Jahren", "hace 10 años", "il y a 10 ans": a time, not an age.
+_AGO_AFTER = frozenset(
+    {
+        *("ago", "earlier", "before", "back", "önce", "evvel", "sitten", "tagasi", "geleden"),
+        *("siden", "sedan", "temu", "fa", "atras", "nazad", "назад", "πριν", "ezelott"),
+        *("pries", "atpakal", "lalu", "pehle", "pahle"),
+    }
+)
+_AGO_BEFORE = frozenset(["vor", "hace", "pred", "prije", "przed", "قبل"])
+
+
 @dataclass(frozen=True, slots=True)
 class StatedAge:
     age: int
@@ -149,8 +160,14 @@ class AgeReader:
             following = tokens[end] if end < len(tokens) else ""
             if following in _MEASURES:
                 continue
+            if (start > 0 and tokens[start - 1] in _AGO_BEFORE) or tokens[
+                max(0, start - 3) : start
+            ] == ("il", "y", "a"):
+                continue
             unit = _same_language(units.get(end, ()), language)
             if unit is not None:
+                if _AGO_AFTER.intersection(tokens[unit.end : unit.end + 2]):
+                    continue
                 ages.append(StatedAge(value, start, unit.end, " ".join(tokens[start : unit.end])))
                 continue
             lead = _same_language(befores.get(start, ()), language)

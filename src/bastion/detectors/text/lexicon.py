@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -19,7 +19,12 @@ from typing import Any
 
 import yaml
 
-from bastion.detectors.text.normalize import Form, letter_variants, term_forms
+from bastion.detectors.text.normalize import (
+    Form,
+    letter_variants,
+    stretched_alternatives,
+    term_forms,
+)
 from bastion.errors import ConfigError
 
 # Lists that may appear in a lexicon file. The first eight become findings; the last four are
@@ -275,32 +280,72 @@ class Lexicon:
         ``fuzzy`` also matches one-typo variants of single words; ``rejoin`` also tries two
         neighbouring tokens as one word when one is very short ("na ked", "l ingerie"): for
         prompts that show signs of obfuscation only, since ordinary text has "pen is".
+        In the deobfuscated form, stretched letters ("naaaked", "zieh sie auuus") are tried
+        once and twice.
         """
         index = self._indexes[0 if form.name == "plain" else 1]
-        tokens = form.tokens
+        hits = self._match_tokens(index, form.tokens, form.name, fuzzy=fuzzy, rejoin=rejoin)
+        if form.name == "deobfuscated":
+            for alternative in stretched_alternatives(form.tokens):
+                hits += [
+                    replace(hit, matched=" ".join(form.tokens[hit.start : hit.end]))
+                    for hit in self._match_tokens(index, alternative, form.name)
+                    if len(hit.term.pattern) > 1
+                ]
+        return hits
+
+    def _match_tokens(
+        self,
+        index: _Index,
+        tokens: Sequence[str],
+        form_name: str,
+        *,
+        fuzzy: bool = False,
+        rejoin: bool = False,
+    ) -> list[Hit]:
         hits: list[Hit] = []
         for pos, token in enumerate(tokens):
             for term, _ in self._first(index, token):
                 end = self._rest(term.pattern[1:], tokens, pos + 1)
                 if end >= 0:
-                    hits.append(Hit(term, pos, end, " ".join(tokens[pos:end]), form.name))
-            if form.name == "deobfuscated":
+                    hits.append(Hit(term, pos, end, " ".join(tokens[pos:end]), form_name))
+            if form_name == "deobfuscated":
                 for variant in letter_variants(token):
                     for term, _ in self._first(index, variant):
                         if len(term.pattern) == 1:
-                            hits.append(Hit(term, pos, pos + 1, token, form.name))
+                            hits.append(Hit(term, pos, pos + 1, token, form_name))
             if fuzzy:
                 for term, word in self._fuzzy(index, token):
-                    hits.append(Hit(term, pos, pos + 1, token, form.name, fuzzy=word))
+                    hits.append(Hit(term, pos, pos + 1, token, form_name, fuzzy=word))
             if rejoin and pos + 1 < len(tokens):
                 joined = token + tokens[pos + 1]
                 if len(joined) >= 5 and min(len(token), len(tokens[pos + 1])) <= 3:
                     for term in index.words.get(joined, ()):
-                        hits.append(Hit(term, pos, pos + 2, joined, form.name, fuzzy=joined))
+                        hits.append(Hit(term, pos, pos + 2, joined, form_name, fuzzy=joined))
         return hits
 
 
 # -- loading ----------------------------------------------------------------------------------
+
+
+WEAK_WEIGHT = 0.4
+WEAK_ROLE_WEIGHT = 0.5
+
+
+def _default_weight(label: str, raw: str) -> float:
+    """The weight of an entry that does not set one.
+
+    Two structural rules keep ordinary descriptions from looking like targeted abuse: a bare
+    short word in ``real_person`` is a pronoun ("her", "sie", "lei"), and a single word in
+    ``public_figure`` is a generic role ("actress", "prince"); both are weak cues. Phrases
+    ("make her", "this photo", "the prime minister") and names keep the full weight.
+    """
+    words = raw.split()
+    if label == "real_person" and len(words) == 1 and len(words[0].strip("*")) <= 4:
+        return WEAK_WEIGHT
+    if label == "public_figure" and len(words) == 1:
+        return WEAK_ROLE_WEIGHT
+    return DEFAULT_WEIGHTS[label]
 
 
 def _entries(value: Any, where: str) -> Iterator[tuple[str, float | None]]:

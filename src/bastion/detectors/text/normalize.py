@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -144,8 +145,27 @@ _SPACED = re.compile(rf"(?<![^\W_])(?:{_CHAR}(?:[^\w@$!|€+£]|_)+){{2,}}{_CHAR
 _SEPARATORS = re.compile(r"(?:[^\w@$!|€+£]|_)+")
 _REPEAT = re.compile(r"([^\W\d_])\1+")  # runs of a repeated letter (numbers keep digits)
 _STRETCHED = re.compile(r"([^\W\d_])\1\1")  # three or more: "naaaked", "sexxxy"
+_LONG_RUN = re.compile(r"([^\W\d_])\1{2,}")
 _DIGIT_LETTER = re.compile(r"(?<=\d)(?=[^\W\d_])|(?<=[^\W\d_])(?=\d)")
-_WORD = re.compile(r"[^\W_]+")
+
+
+def _mark_class() -> str:
+    """Combining marks (categories Mn, Mc, Me) of the Basic Multilingual Plane as a regex
+    class body. Python's ``\\w`` leaves out vowel signs, so Devanagari words would fall
+    apart ("नंगी" → "न", "ग") without them."""
+    ranges: list[tuple[int, int]] = []
+    for code in range(0x300, 0x10000):
+        if unicodedata.category(chr(code)).startswith("M"):
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1] = (ranges[-1][0], code)
+            else:
+                ranges.append((code, code))
+    return "".join(f"\\u{a:04x}" if a == b else f"\\u{a:04x}-\\u{b:04x}" for a, b in ranges)
+
+
+# A word: letters and digits with their combining marks (never starting with a mark).
+_MARKS = _mark_class()
+_WORD = re.compile(rf"[^\W_](?:[^\W_]|[{_MARKS}])*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,18 +214,24 @@ def _leet_word(match: re.Match[str]) -> str:
     return word
 
 
-_WIDE_GAP = re.compile(r"\s{2,}|\s*[/|]\s*")
-
-
 def _join_spaced(match: re.Match[str]) -> str:
+    """Join spaced-out letters. A separator other than the usual one in the run is a word
+    break: "S c a r l e t t  J o h a n s s o n" and "o g-o-a-l-ă" keep their words."""
     run = match.group()
     if not _HAS_LETTER.search(run):  # "1 4" stays two numbers
         return run
-    # "S c a r l e t t  J o h a n s s o n" keeps its word break where the gap is wider.
-    words = [w for w in _WIDE_GAP.split(run) if w]
-    if len(words) > 1 and all(len(_SEPARATORS.sub("", w)) > 1 for w in words):
-        return " ".join(_SEPARATORS.sub("", w) for w in words)
-    return _SEPARATORS.sub("", run)
+    pieces = _SEPARATORS.split(run)
+    separators = _SEPARATORS.findall(run)
+    usual = Counter(separators).most_common(1)[0][0]
+    words, current = [], pieces[0]
+    for separator, piece in zip(separators, pieces[1:], strict=True):
+        if separator == usual:
+            current += piece
+        else:
+            words.append(current)
+            current = piece
+    words.append(current)
+    return " ".join(words)
 
 
 def _plain_tokens(text: str) -> tuple[str, ...]:
@@ -251,6 +277,16 @@ def letter_variants(token: str, limit: int = 8) -> list[str]:
         last = run.end()
     tail = token[last:]
     return [v + tail for v in variants if v + tail != token][:limit]
+
+
+def stretched_alternatives(tokens: Sequence[str]) -> list[tuple[str, ...]]:
+    """For words with a letter written three or more times ("auuus", "gooolom"), the token
+    sequence with such runs written once, and written twice."""
+    if not any(_STRETCHED.search(t) for t in tokens):
+        return []
+    once = tuple(_LONG_RUN.sub(r"\1", t) for t in tokens)
+    twice = tuple(_LONG_RUN.sub(r"\1\1", t) for t in tokens)
+    return [once, twice]
 
 
 def normalize(text: str) -> Normalized:

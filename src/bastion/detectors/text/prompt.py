@@ -105,7 +105,8 @@ class PromptLexiconDetector(Detector):
             entries["real_person_cue"].append(
                 (FULL_NAME_WEIGHT, {"term": "<full name>", "matched": name, "form": "original"})
             )
-        for age in ages.read(normalized.plain):
+        stated = ages.read(normalized.plain) + ages.read(normalized.deobfuscated)
+        for age in {(a.age, a.matched): a for a in stated}.values():
             if age.age < ADULT_AGE:
                 person = True
                 evidence = {"term": "<stated age>", "age": age.age, "matched": age.matched}
