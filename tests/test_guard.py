@@ -135,11 +135,14 @@ def test_detector_returning_garbage_blocks(settings: Settings) -> None:
     guard.close()
 
 
-def test_image_without_image_detector_fails_closed(guard: Guard) -> None:
+def test_image_without_image_detector_fails_closed(settings: Settings) -> None:
+    only_prompt = settings.model_copy(update={"detectors": ["prompt_lexicon", "prompt_language"]})
+    guard = Guard.from_settings(only_prompt)
     decision = guard.check_generation("add a red hat", [PNG_1x1])
     assert decision.action is Action.BLOCK
     assert decision.rules == [FAIL_CLOSED_RULE]
     assert "input_image:0" in decision.reasons[0].findings[0].subject
+    guard.close()
 
 
 def test_bad_image_bytes_are_a_typed_error(guard: Guard) -> None:
