@@ -94,7 +94,9 @@ def decode(data: bytes, media_type: str, limits: ImageLimits) -> Decoded:
         raise
     except PILImage.DecompressionBombError as exc:
         raise InputTooLarge(f"image refused as a decompression bomb: {exc}", field=_FIELD) from exc
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
+    except UnidentifiedImageError as exc:
+        raise InvalidInput(f"image is not a readable {fmt} file", field=_FIELD) from exc
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
         raise InvalidInput(f"image could not be decoded as {fmt}: {exc}", field=_FIELD) from exc
     except (MemoryError, RecursionError, IndexError, KeyError, TypeError, ZeroDivisionError) as exc:
         # Malformed files reach odd corners of decoders; none of them may crash the service.
