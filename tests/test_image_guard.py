@@ -43,7 +43,8 @@ def test_more_exposure_than_the_input_blocks_even_with_a_neutral_prompt(guard: G
     added = [r["class"] for r in delta.evidence["added_regions"]]
     assert added == ["female_breast_covered", "belly_exposed"]
     assert delta.evidence["request_id"] == request.id
-    assert "input_image:0" in delta.explanation and "belly_exposed" in delta.explanation
+    assert "input_image:0" in delta.explanation
+    assert "belly_exposed" in delta.explanation
     assert decision.request_id == request.id
     assert decision.category == "STATEMENT_CATEGORY_CYBER_VIOLENCE"
 
@@ -72,7 +73,8 @@ def test_a_rising_sexual_score_alone_is_an_increase(settings: Settings) -> None:
         [Finding("fake_nsfw", "nsfw_score", 0.45, "output")],
         DeltaConfig(nsfw_margin=0.3),
     )
-    assert delta and delta[0].evidence["nsfw_rise"] is True
+    assert delta
+    assert delta[0].evidence["nsfw_rise"] is True
     assert "rose from 0.02 (input) to 0.45 (output)" in delta[0].explanation
     small = exposure_delta(
         request, [Finding("fake_nsfw", "nsfw_score", 0.25, "output")], DeltaConfig(nsfw_margin=0.3)
@@ -200,7 +202,8 @@ def test_a_missing_model_file_blocks_and_names_the_file(
     assert decision.action is Action.BLOCK
     assert decision.rules == [FAIL_CLOSED_RULE]
     explanation = decision.reasons[0].findings[0].explanation
-    assert "gone.onnx" in explanation and "missing" in explanation
+    assert "gone.onnx" in explanation
+    assert "missing" in explanation
     guard.close()
 
 

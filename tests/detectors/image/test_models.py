@@ -26,7 +26,8 @@ def test_faces_found_and_apparent_adults(shared_guard: Guard, name: str) -> None
     (face,) = findings(decision, "face")
     assert face.evidence["count"] == 1  # type: ignore[attr-defined]
     first = face.evidence["faces"][0]  # type: ignore[attr-defined]
-    assert first["source"] == "yunet" and first["score"] > 0.8
+    assert first["source"] == "yunet"
+    assert first["score"] > 0.8
     assert first["size_px"] > 80
     (age,) = findings(decision, "apparent_adult")
     assert age.evidence["estimate"] >= 30  # type: ignore[attr-defined]
@@ -51,7 +52,8 @@ def test_no_sample_photo_is_blocked_or_exposed(shared_guard: Guard, name: str) -
 def test_no_faces_where_there_are_none(shared_guard: Guard, name: str) -> None:
     decision = shared_guard.check_output(sample_jpeg(name))
     assert not findings(decision, "face")
-    assert not findings(decision, "apparent_adult") and not findings(decision, "apparent_minor")
+    assert not findings(decision, "apparent_adult")
+    assert not findings(decision, "apparent_minor")
 
 
 @pytest.mark.parametrize("prompt", ["make her naked", "put her in lingerie"])
