@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import io
 import json
 import os
 import statistics
@@ -54,13 +55,13 @@ def end_to_end(iterations: int, threads: int) -> list[str]:
     import numpy as np
     from nudenet import NudeDetector
     from PIL import Image as PILImage
-
-    from bastion import Guard, Settings
     from tests.images import benign_edit, photo_1024x768
 
+    from bastion import Guard, Settings
+
     photo = photo_1024x768("astronaut")
-    edited = PILImage.open(__import__("io").BytesIO(benign_edit("astronaut")))
-    buffer = __import__("io").BytesIO()
+    edited = PILImage.open(io.BytesIO(benign_edit("astronaut")))
+    buffer = io.BytesIO()
     edited.resize((1024, 768)).save(buffer, format="JPEG", quality=90)
     output = buffer.getvalue()
     with tempfile.TemporaryDirectory() as data_dir:
@@ -79,7 +80,8 @@ def end_to_end(iterations: int, threads: int) -> list[str]:
             middle = time.perf_counter()
             decision = guard.check_output(output, request=request)
             end = time.perf_counter()
-            assert request.action.value == "allow" and decision.action.value == "allow"
+            assert request.action.value == "allow"
+            assert decision.action.value == "allow"
             generation_ms.append((middle - start) * 1000)
             output_ms.append((end - middle) * 1000)
             full_ms.append((end - start) * 1000)
@@ -93,14 +95,20 @@ def end_to_end(iterations: int, threads: int) -> list[str]:
         guard.close()
 
     bare = NudeDetector()  # the package's own API, its default session options
-    bgr = np.ascontiguousarray(np.asarray(PILImage.open(__import__("io").BytesIO(photo)))[:, :, ::-1])
+    bgr = np.ascontiguousarray(
+        np.asarray(PILImage.open(__import__("io").BytesIO(photo)))[:, :, ::-1]
+    )
     bare_ms = timed(lambda: bare.detect(bgr), iterations)
     p50 = statistics.median(full_ms)
     verdict = "meets" if p50 <= TARGET_FULL_P50_MS else "misses"
     return [
         "| check (1024×768 JPEG, astronaut)               |  p50 ms  |  p99 ms  |",
         "|------------------------------------------------|----------|----------|",
-        row("full: generation + output check", full_ms, f"{verdict} the {TARGET_FULL_P50_MS:.0f} ms target"),
+        row(
+            "full: generation + output check",
+            full_ms,
+            f"{verdict} the {TARGET_FULL_P50_MS:.0f} ms target",
+        ),
         row("  generation check (prompt + input photo)", generation_ms),
         row("  output check (edit-delta against the request)", output_ms),
         row("prompt-only generation check", prompt_only),
@@ -110,11 +118,12 @@ def end_to_end(iterations: int, threads: int) -> list[str]:
 
 def stages(iterations: int, threads: int) -> list[str]:
     """Each stage alone, single-threaded, on a fresh image (nothing cached)."""
+    from tests.images import photo_1024x768
+
     from bastion.content import Image
     from bastion.decode import ImageLimits
     from bastion.detectors.image import age, faces, nsfw, nudenet
     from bastion.detectors.image.runtime import MODELS, model_file
-    from tests.images import photo_1024x768
 
     data = photo_1024x768("astronaut")
     limits = ImageLimits()
@@ -125,7 +134,7 @@ def stages(iterations: int, threads: int) -> list[str]:
     ns = MODELS.session(model_file(None, nsfw.PACKAGE, nsfw.MODEL), threads)
     yunet = faces.load_yunet(0.6, 512)
     ages = age.AgeModel(threads)
-    blob, side = nudenet.model_input(image)
+    blob, _side = nudenet.model_input(image)
     nsfw_in = nsfw.model_input(image)
     found = faces.faces_of(image, yunet, nn)
     table = [
@@ -135,7 +144,10 @@ def stages(iterations: int, threads: int) -> list[str]:
         ("open_nsfw: resize + crop + JPEG round-trip", lambda: nsfw._prepare(rgb)),
         ("open_nsfw: inference", lambda: ns.run(None, {ns.get_inputs()[0].name: nsfw_in})),
         ("YuNet faces (at 512 px)", lambda: yunet.detect(rgb)),
-        (f"age: landmarks + chip + inference ({len(found)} face)", lambda: ages.estimate(rgb, found, 25)),
+        (
+            f"age: landmarks + chip + inference ({len(found)} face)",
+            lambda: ages.estimate(rgb, found, 25),
+        ),
     ]
     lines = [
         "| stage (one 1024×768 image, serial)             |  p50 ms  |  p99 ms  |",
@@ -146,7 +158,9 @@ def stages(iterations: int, threads: int) -> list[str]:
         samples = timed(fn, iterations)
         total += statistics.median(samples)
         lines.append(row(name, samples))
-    lines.append(f"| {'sum of stages, one image':<46} | {total:8.1f} |          | ×2 images per full check")
+    lines.append(
+        f"| {'sum of stages, one image':<46} | {total:8.1f} |          | ×2 images per full check"
+    )
     return lines
 
 
@@ -162,8 +176,9 @@ before = rss()
 from bastion import Guard, Settings
 from tests.images import photo_1024x768, benign_edit
 with tempfile.TemporaryDirectory() as d:
-    guard = Guard.from_settings(Settings.load(data_dir=Path(d), secret_key='bench-secret-0123456789',
-                                              onnx_threads=int(sys.argv[2])))
+    settings = Settings.load(data_dir=Path(d), secret_key='bench-secret-0123456789',
+                             onnx_threads=int(sys.argv[2]))
+    guard = Guard.from_settings(settings)
     loaded = rss()
     for _ in range(20):
         request = guard.check_generation('add a red hat', [photo_1024x768()])
@@ -185,12 +200,16 @@ def memory(threads: int) -> list[str]:
     data = json.loads(result.stdout.strip().splitlines()[-1])
     serving = data["serving"]["VmHWM"]
     verdict = "within" if serving <= TARGET_RSS_MB else "over"
+
+    def line(name: str, key: str, note: str = "") -> str:
+        return f"| {name:<46} | {data[key]['VmRSS']:8.0f} | {data[key]['VmHWM']:8.0f} | {note}"
+
     return [
         "| one process                                    |  RSS MB  |  peak MB |",
         "|------------------------------------------------|----------|----------|",
-        f"| {'import bastion':<46} | {data['import']['VmRSS']:8.0f} | {data['import']['VmHWM']:8.0f} |",
-        f"| {'Guard built, every image model loaded':<46} | {data['loaded']['VmRSS']:8.0f} | {data['loaded']['VmHWM']:8.0f} |",
-        f"| {'after 20 full checks (serving)':<46} | {data['serving']['VmRSS']:8.0f} | {serving:8.0f} | {verdict} the {TARGET_RSS_MB:.0f} MB target",
+        line("import bastion", "import"),
+        line("Guard built, every image model loaded", "loaded"),
+        line("after 20 full checks (serving)", "serving", f"{verdict} {TARGET_RSS_MB:.0f} MB"),
     ]
 
 

@@ -217,7 +217,8 @@ def test_off_by_default_and_configured_by_url_and_model(settings: Settings) -> N
     registry = default_registry()
     assert "remote_prompt_judge" in registry.names()
     created = [d.name for d in registry.create()]
-    assert "remote_prompt_judge" not in created and "remote_image_judge" not in created
+    assert "remote_prompt_judge" not in created
+    assert "remote_image_judge" not in created
     with pytest.raises(RegistryError, match="url"):
         registry.create(["remote_prompt_judge"])
     with pytest.raises(RegistryError, match="http"):
