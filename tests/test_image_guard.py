@@ -227,3 +227,38 @@ def test_derived_labels_are_policy_vocabulary(guard: Guard) -> None:
     decision = Decision(action=Action.ALLOW, severity=Severity.NONE, surface=Surface.GENERATION)
     assert exposure_delta(decision, [], DeltaConfig()) == []
     assert any(r.id == "real_person_exposure_increase" for r in guard.policy.rules)
+
+
+def output_regions(**scores: float) -> list[Finding]:
+    regions = [{"class": c, "score": s, "box": [0, 0, 1, 1]} for c, s in scores.items()]
+    return [
+        Finding("x", "exposure_suggestive", max(scores.values()), "output", {"regions": regions})
+    ]
+
+
+def test_region_margins(guard: Guard) -> None:
+    request = guard.check_generation("a restyle", [flat(GREY)])
+    half_visible = Finding(
+        "x",
+        "exposure_suggestive",
+        0.40,
+        "input_image:0",
+        {"regions": [{"class": "female_breast_covered", "score": 0.40, "box": [0, 0, 1, 1]}]},
+    )
+    stored = Decision(
+        action=request.action,
+        severity=request.severity,
+        surface=request.surface,
+        findings=(*request.findings, half_visible),
+    )
+    config = DeltaConfig()
+    # 0.40 → 0.50: present now, but no clearer than before: not an increase.
+    assert exposure_delta(stored, output_regions(female_breast_covered=0.5), config) == []
+    # 0.40 → 0.70: an increase; a region absent before counts from min_region_score.
+    assert exposure_delta(stored, output_regions(female_breast_covered=0.7), config)
+    assert exposure_delta(stored, output_regions(buttocks_covered=0.46), config)
+    assert exposure_delta(stored, output_regions(buttocks_covered=0.44), config) == []
+    # Feet and armpits never count.
+    assert (
+        exposure_delta(stored, output_regions(feet_exposed=0.9, armpits_exposed=0.9), config) == []
+    )

@@ -68,6 +68,7 @@ _SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
     (b"ftypheix", 4, "image/heic"),
     (b"ftypmif1", 4, "image/heif"),
     (b"ftypavif", 4, "image/avif"),
+    (b"ftypavis", 4, "image/avif"),
     (b"BM", 0, "image/bmp"),
     (b"II*\x00", 0, "image/tiff"),
     (b"MM\x00*", 0, "image/tiff"),

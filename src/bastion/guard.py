@@ -94,6 +94,7 @@ class Guard:
         self.delta_config = delta.DeltaConfig(
             nsfw_margin=self.settings.edit_delta_nsfw_margin,
             min_region_score=self.settings.edit_delta_min_region_score,
+            region_margin=self.settings.edit_delta_region_margin,
             face_min_score=self.settings.edit_delta_face_min_score,
         )
 

@@ -132,7 +132,14 @@ class Settings(BaseSettings):
         ge=0.25,
         le=1.0,
         description="Edit-delta: a body region counts as present in the output from this "
-        "NudeNet score, and as absent from the input photo below it.",
+        "NudeNet score.",
+    )
+    edit_delta_region_margin: float = Field(
+        default=0.25,
+        gt=0.0,
+        le=1.0,
+        description="Edit-delta: a region present in the output is added when it scores at "
+        "least this much more than in the input photo (absent there = 0).",
     )
     edit_delta_face_min_score: float = Field(
         default=0.5,

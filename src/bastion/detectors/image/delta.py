@@ -4,9 +4,11 @@ Not a detector of its own: a derived finding computed from two sets of findings,
 photos' (kept on the stored generation decision) and the output's (just detected). It is only
 derived when an input photo showed a face, i.e. a real person was edited. The output *adds
 exposure* when a counted body region is present in it (NudeNet score ≥ ``min_region_score``)
-but absent from every input photo, or when its whole-image ``nsfw_score`` exceeds the inputs'
-by at least ``nsfw_margin``. A neutral prompt ("summer version", "make the outfit smaller")
-therefore does not help: the pixels are compared, not the words.
+and scores at least ``region_margin`` more than in any input photo (absent = 0), or when its
+whole-image ``nsfw_score`` exceeds the inputs' by at least ``nsfw_margin``. The margins keep
+a region that was already half-visible in the photo from flipping the verdict on a restyle.
+A neutral prompt ("summer version", "make the outfit smaller") therefore does not help: the
+pixels are compared, not the words.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ COUNTED: frozenset[str] = (
 class DeltaConfig:
     nsfw_margin: float = 0.3
     min_region_score: float = 0.45
+    region_margin: float = 0.25
     face_min_score: float = 0.5
 
 
@@ -82,7 +85,7 @@ def exposure_delta(
             for cls, (score, _) in after.items()
             if cls in COUNTED
             and score >= config.min_region_score
-            and before.get(cls, (0.0, ""))[0] < config.min_region_score
+            and score - before.get(cls, (0.0, ""))[0] >= config.region_margin
         ),
         key=lambda entry: -entry[1],
     )
@@ -110,6 +113,7 @@ def exposure_delta(
         "nsfw_rise": rise,
         "nsfw_margin": config.nsfw_margin,
         "min_region_score": config.min_region_score,
+        "region_margin": config.region_margin,
     }
     return [
         Finding(
