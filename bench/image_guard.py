@@ -70,35 +70,40 @@ def end_to_end(iterations: int, threads: int) -> list[str]:
                 data_dir=Path(data_dir), secret_key="bench-secret-0123456789", onnx_threads=threads
             )
         )
+        # The package's own API with its default session options, on the same image,
+        # interleaved with the full checks so both see the same machine load.
+        bare = NudeDetector()
+        rgb = np.asarray(PILImage.open(io.BytesIO(photo)).convert("RGB"))
+        bgr = np.ascontiguousarray(rgb[:, :, ::-1])
         generation_ms: list[float] = []
         output_ms: list[float] = []
         full_ms: list[float] = []
+        bare_ms: list[float] = []
 
-        def full() -> None:
+        def once() -> None:
             start = time.perf_counter()
             request = guard.check_generation("add a red hat", [photo])
             middle = time.perf_counter()
             decision = guard.check_output(output, request=request)
             end = time.perf_counter()
+            bare.detect(bgr)
+            after = time.perf_counter()
             assert request.action.value == "allow"
             assert decision.action.value == "allow"
             generation_ms.append((middle - start) * 1000)
             output_ms.append((end - middle) * 1000)
             full_ms.append((end - start) * 1000)
+            bare_ms.append((after - end) * 1000)
 
         for _ in range(5):
-            full()
-        generation_ms.clear(), output_ms.clear(), full_ms.clear()
+            once()
+        for samples in (generation_ms, output_ms, full_ms, bare_ms):
+            samples.clear()
         for _ in range(iterations):
-            full()
+            once()
         prompt_only = timed(lambda: guard.check_generation("add a red hat"), iterations)
         guard.close()
 
-    bare = NudeDetector()  # the package's own API, its default session options
-    bgr = np.ascontiguousarray(
-        np.asarray(PILImage.open(__import__("io").BytesIO(photo)))[:, :, ::-1]
-    )
-    bare_ms = timed(lambda: bare.detect(bgr), iterations)
     p50 = statistics.median(full_ms)
     verdict = "meets" if p50 <= TARGET_FULL_P50_MS else "misses"
     return [
@@ -112,7 +117,9 @@ def end_to_end(iterations: int, threads: int) -> list[str]:
         row("  generation check (prompt + input photo)", generation_ms),
         row("  output check (edit-delta against the request)", output_ms),
         row("prompt-only generation check", prompt_only),
-        row("baseline: bare NudeDetector().detect(ndarray)", bare_ms, "same image, same run"),
+        row("baseline: bare NudeDetector().detect(ndarray)", bare_ms, "same image, interleaved"),
+        f"full check p50 = {p50 / statistics.median(bare_ms):.1f} × the bare NudeNet call's p50 "
+        "(2 images × 4 models, 2 decisions stored)",
     ]
 
 
@@ -180,7 +187,7 @@ with tempfile.TemporaryDirectory() as d:
                              onnx_threads=int(sys.argv[2]))
     guard = Guard.from_settings(settings)
     loaded = rss()
-    for _ in range(20):
+    for _ in range(50):
         request = guard.check_generation('add a red hat', [photo_1024x768()])
         guard.check_output(benign_edit(), request=request)
     used = rss()
@@ -209,7 +216,7 @@ def memory(threads: int) -> list[str]:
         "|------------------------------------------------|----------|----------|",
         line("import bastion", "import"),
         line("Guard built, every image model loaded", "loaded"),
-        line("after 20 full checks (serving)", "serving", f"{verdict} {TARGET_RSS_MB:.0f} MB"),
+        line("after 50 full checks (serving)", "serving", f"{verdict} {TARGET_RSS_MB:.0f} MB"),
     ]
 
 
