@@ -6,7 +6,7 @@ PYTHON ?= python3
 # The local PostgreSQL the suite also runs against, when it answers (see tests/conftest.py).
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: install run test lint typecheck pytest bench clean
+.PHONY: install run test lint typecheck pytest bench bench-image clean
 
 install: $(STAMP)
 
@@ -47,6 +47,9 @@ bench: install
 	$(PY) bench/index_bench.py
 	$(PY) bench/upload_scan_load.py
 	$(PY) bench/workflow.py
+
+bench-image: install
+	$(PY) bench/image_guard.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

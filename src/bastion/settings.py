@@ -81,6 +81,80 @@ class Settings(BaseSettings):
         description='JSON object of per-detector options, e.g. {"prompt_lexicon": {...}}; '
         "validated by each detector's typed config.",
     )
+    image_max_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        ge=1024,
+        description="Largest image accepted (input photo, output or upload), in bytes.",
+    )
+    image_max_pixels: int = Field(
+        default=40_000_000,
+        ge=1,
+        le=200_000_000,
+        description="Largest image accepted, in pixels (width × height), checked from the "
+        "header before decoding: the decompression-bomb guard.",
+    )
+    image_max_frames: int = Field(
+        default=200,
+        ge=1,
+        description="Most frames an animated image (GIF, WebP, APNG, AVIF) may have; only the "
+        "first frame is screened.",
+    )
+    image_analysis_max_side: int = Field(
+        default=1024,
+        ge=64,
+        le=4096,
+        description="Images are decoded once and scaled so their longest side is at most this "
+        "many pixels; every image detector works from that copy.",
+    )
+    onnx_threads: int = Field(
+        default=1,
+        ge=0,
+        le=64,
+        description="Intra-op threads of each ONNX Runtime session (0 = one per core). Image "
+        "detectors already run in parallel, so 1 is usually fastest overall.",
+    )
+    face_min_score: float = Field(
+        default=0.6,
+        ge=0.05,
+        le=1.0,
+        description="YuNet's minimum face score (image_faces and image_age share one face "
+        "detection per image).",
+    )
+    face_max_side: int = Field(
+        default=512,
+        ge=64,
+        le=4096,
+        description="YuNet runs on the image scaled so its longest side is at most this; "
+        "larger finds smaller faces, slower.",
+    )
+    edit_delta_nsfw_margin: float = Field(
+        default=0.3,
+        gt=0.0,
+        le=1.0,
+        description="Edit-delta: an output whose nsfw_score exceeds its input photo's by at "
+        "least this much adds exposure.",
+    )
+    edit_delta_min_region_score: float = Field(
+        default=0.45,
+        ge=0.25,
+        le=1.0,
+        description="Edit-delta: a body region counts as present in the output from this "
+        "NudeNet score.",
+    )
+    edit_delta_region_margin: float = Field(
+        default=0.25,
+        gt=0.0,
+        le=1.0,
+        description="Edit-delta: a region present in the output is added when it scores at "
+        "least this much more than in the input photo (absent there = 0).",
+    )
+    edit_delta_face_min_score: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="Edit-delta: the input photo shows a real person when a face scores at "
+        "least this much.",
+    )
     allow_verified_adult_content: bool = Field(
         default=False,
         description="When true, callers may mark a request as coming from a verified adult "

@@ -15,6 +15,7 @@ from bastion.api.routes import (
     health,
     hma,
     notices,
+    outputs,
     statements,
 )
 from bastion.guard import Guard
@@ -25,6 +26,7 @@ from bastion.web import routes as web
 ROUTERS = (
     health.router,
     generations.router,
+    outputs.router,
     decisions.router,
     banks.router,
     hma.router,

@@ -19,20 +19,13 @@ import numpy as np
 from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 
-from bastion.errors import InputTooLarge, InvalidInput
+from bastion.errors import InputTooLarge, InvalidInput, UndecodableImage
 
 # More pixels than this is refused before decoding (a 12000x8000 photo is 96 MP).
 MAX_PIXELS = 100_000_000
 # Decode JPEGs at a reduced scale while both sides stay at least this long.
 MIN_DECODED_SIDE = 256
 _FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "BMP", "TIFF")
-
-
-class UndecodableImage(InvalidInput):
-    """The bytes are not an image Bastion can decode (corrupt, truncated, unknown format)."""
-
-    code = "undecodable_image"
-    status = 422
 
 
 @dataclass(frozen=True, slots=True)
