@@ -151,7 +151,7 @@ class Lexicon:
     """All languages' terms, indexed for both normalised forms."""
 
     FUZZY_MIN_LEN = 7  # one edit of any kind
-    SHORT_FUZZY_MIN_LEN = 5  # one dropped inner letter ("nakd") or two swapped ones ("nued")
+    SHORT_FUZZY_MIN_LEN = 4  # two swapped letters ("nued"); a dropped inner letter from 5 ("nakd")
 
     def __init__(
         self, terms: Iterable[tuple[str, str, str, float]], languages: Sequence[LanguageData]
@@ -173,7 +173,7 @@ class Lexicon:
                         form_index == 1
                         and len(pattern) == 1
                         and len(value) >= self.SHORT_FUZZY_MIN_LEN
-                        and label not in ("allow", *CONTEXT_LABELS)
+                        and label not in ("allow", "person", "clothing", "reduction")
                     ):
                         index.words[value].append(term)
                         for deleted in _deletes(value):
@@ -229,7 +229,9 @@ class Lexicon:
 
         # A dropped inner letter ("nakd" for "naked"); never the last letter ("puss").
         for word, term in index.deletes.get(token, ()):
-            if word[:2] == token[:2] and word[:-1] != token and once(word, term):
+            if len(word) < 5 or word[:2] != token[:2] or word[:-1] == token:
+                continue
+            if once(word, term):
                 yield term, word
         # Two neighbouring letters swapped ("nued" for "nude"), not the first one.
         for i in range(1, len(token) - 1):
