@@ -119,12 +119,17 @@ class AgeReader:
                 if len(word) >= 3 and suffixes:
                     self._compounds.append((word, language.code, value, suffixes))
         self._compounds.sort(key=lambda c: len(c[0]), reverse=True)
+        # Indexed by their first three letters: a token only tries the number words it could
+        # start with (hundreds of number words, every token of every prompt).
+        self._compounds_by_head: dict[str, list[tuple[str, str, int, tuple[str, ...]]]] = {}
+        for compound in self._compounds:
+            self._compounds_by_head.setdefault(compound[0][:3], []).append(compound)
         self._units = Lexicon(units, ()) if units else None
         self._before = Lexicon(before, ()) if before else None
         self._phrases = Lexicon(phrases, ()) if phrases else None
 
     def _compound(self, token: str) -> int | None:
-        for word, _, value, suffixes in self._compounds:
+        for word, _, value, suffixes in self._compounds_by_head.get(token[:3], ()):
             if token.startswith(word) and any(token[len(word) :].startswith(s) for s in suffixes):
                 return value
         return None

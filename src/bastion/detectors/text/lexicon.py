@@ -86,6 +86,9 @@ class Hit:
 @dataclass
 class _Index:
     exact: dict[str, list[Term]] = field(default_factory=lambda: defaultdict(list))
+    # Phrases whose first two words are plain words ("make her …", "the photo"), by that
+    # pair: common first words start hundreds of phrases, and the pair rules most out at once.
+    pairs: dict[tuple[str, str], list[Term]] = field(default_factory=lambda: defaultdict(list))
     prefix: dict[str, list[Term]] = field(default_factory=lambda: defaultdict(list))
     prefix_lengths: set[int] = field(default_factory=set)
     infix: dict[str, list[Term]] = field(default_factory=lambda: defaultdict(list))
@@ -167,7 +170,9 @@ class Lexicon:
                     continue
                 term = Term(label, language, raw, pattern, weight)
                 kind, value = pattern[0]
-                if kind == EXACT:
+                if kind == EXACT and len(pattern) > 1 and pattern[1][0] == EXACT:
+                    index.pairs[(value, pattern[1][1])].append(term)
+                elif kind == EXACT:
                     index.exact[value].append(term)
                     if (
                         form_index == 1
@@ -307,6 +312,11 @@ class Lexicon:
     ) -> list[Hit]:
         hits: list[Hit] = []
         for pos, token in enumerate(tokens):
+            if pos + 1 < len(tokens):
+                for term in index.pairs.get((token, tokens[pos + 1]), ()):
+                    end = self._rest(term.pattern[2:], tokens, pos + 2)
+                    if end >= 0:
+                        hits.append(Hit(term, pos, end, " ".join(tokens[pos:end]), form_name))
             for term, _ in self._first(index, token):
                 end = self._rest(term.pattern[1:], tokens, pos + 1)
                 if end >= 0:
