@@ -6,12 +6,16 @@ PYTHON ?= python3
 # The local PostgreSQL the suite also runs against, when it answers (see tests/conftest.py).
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: install run test lint typecheck pytest bench clean
+.PHONY: install run test lint typecheck pytest bench bench-image clean
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml src/bastion/hashing/_mih.c
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@# The public-form browser tests drive Debian's Chromium (no browser download).
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
 
@@ -42,6 +46,10 @@ bench: install
 	$(PY) bench/robustness.py
 	$(PY) bench/index_bench.py
 	$(PY) bench/upload_scan_load.py
+	$(PY) bench/workflow.py
+
+bench-image: install
+	$(PY) bench/image_guard.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

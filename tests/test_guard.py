@@ -16,10 +16,18 @@ from bastion.settings import Settings
 from bastion.testing import FrozenClock, fake_detector_class, make_registry
 from tests.conftest import TEST_SECRET
 
-PNG_1x1 = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
-)
+
+def _tiny_png() -> bytes:
+    from io import BytesIO
+
+    from PIL import Image as PILImage
+
+    buffer = BytesIO()
+    PILImage.new("RGB", (1, 1), (200, 120, 40)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+PNG_1x1 = _tiny_png()
 
 
 def guard_with(settings: Settings, *classes: type[Detector]) -> Guard:
@@ -155,11 +163,14 @@ def test_detector_returning_garbage_blocks(settings: Settings) -> None:
     guard.close()
 
 
-def test_image_without_image_detector_fails_closed(guard: Guard) -> None:
+def test_image_without_image_detector_fails_closed(settings: Settings) -> None:
+    only_prompt = settings.model_copy(update={"detectors": ["prompt_lexicon", "prompt_language"]})
+    guard = Guard.from_settings(only_prompt)
     decision = guard.check_generation("add a red hat", [PNG_1x1])
     assert decision.action is Action.BLOCK
     assert decision.rules == [FAIL_CLOSED_RULE]
     assert "input_image:0" in decision.reasons[0].findings[0].subject
+    guard.close()
 
 
 def test_bad_image_bytes_are_a_typed_error(guard: Guard) -> None:

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bastion.errors import InputTooLarge, InvalidInput
+
+if TYPE_CHECKING:
+    from bastion.decode import Decoded, ImageLimits
+
+T = TypeVar("T")
 
 # Control characters (Unicode category Cc) other than tab, newline and carriage return, and
 # lone surrogates (which can arrive through JSON escapes), never belong in a prompt.
@@ -60,6 +68,7 @@ _SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
     (b"ftypheix", 4, "image/heic"),
     (b"ftypmif1", 4, "image/heif"),
     (b"ftypavif", 4, "image/avif"),
+    (b"ftypavis", 4, "image/avif"),
     (b"BM", 0, "image/bmp"),
     (b"II*\x00", 0, "image/tiff"),
     (b"MM\x00*", 0, "image/tiff"),
@@ -77,14 +86,23 @@ def sniff_media_type(data: bytes) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class Image:
-    """Image bytes as received: size-checked and sniffed, hashed, not yet decoded."""
+    """Image bytes as received: size-checked and sniffed, hashed, decoded lazily and safely.
+
+    :meth:`decoded` decodes once within ``limits`` (see :mod:`bastion.decode`) and keeps the
+    result; :meth:`cached` keeps anything derived from it (model inputs, detections), so one
+    preprocessing pass per image is shared by every detector, also across threads.
+    """
 
     data: bytes
     media_type: str
     sha256: str
+    limits: ImageLimits | None = field(default=None, compare=False, repr=False)
+    _cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    _locks: dict[str, threading.Lock] = field(default_factory=dict, compare=False, repr=False)
+    _guard: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
 
     @classmethod
-    def from_bytes(cls, data: bytes, *, max_bytes: int) -> Image:
+    def from_bytes(cls, data: bytes, *, max_bytes: int, limits: ImageLimits | None = None) -> Image:
         if not data:
             raise InvalidInput("image is empty", field="image")
         if len(data) > max_bytes:
@@ -96,4 +114,31 @@ class Image:
             raise InvalidInput(
                 "image format not recognised (not JPEG/PNG/GIF/WebP/HEIC/AVIF)", field="image"
             )
-        return cls(data=data, media_type=media_type, sha256=hashlib.sha256(data).hexdigest())
+        return cls(
+            data=data,
+            media_type=media_type,
+            sha256=hashlib.sha256(data).hexdigest(),
+            limits=limits,
+        )
+
+    def decoded(self) -> Decoded:
+        """The first frame as RGB within the limits; raises InvalidInput (once per call)."""
+        from bastion.decode import ImageLimits, decode
+
+        limits = self.limits or ImageLimits()
+        return self.cached("decoded", lambda: decode(self.data, self.media_type, limits))
+
+    def cached(self, key: str, compute: Callable[[], T]) -> T:
+        """``compute()`` once per image and key; concurrent callers wait for the first."""
+        with self._guard:
+            if key in self._cache:
+                return self._cache[key]  # type: ignore[no-any-return]
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            with self._guard:
+                if key in self._cache:
+                    return self._cache[key]  # type: ignore[no-any-return]
+            value = compute()
+            with self._guard:
+                self._cache[key] = value
+            return value

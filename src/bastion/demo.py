@@ -35,8 +35,14 @@ def seed_keys(guard: Guard, keys: ApiKeyRepository) -> str:
     return "1 service key (use `bastion keys create` to get one you can see)"
 
 
+def seed_workflow(guard: Guard, keys: ApiKeyRepository) -> str:
+    from bastion.workflow.demo import seed_workflow as seed
+
+    return seed(guard, keys)
+
+
 Seeder = Callable[[Guard, ApiKeyRepository], str]
-SEEDERS: list[Seeder] = [seed_keys, seed_decisions]
+SEEDERS: list[Seeder] = [seed_keys, seed_decisions, seed_workflow]
 
 
 def is_empty(guard: Guard) -> bool:

@@ -34,6 +34,13 @@ class UnsupportedMediaType(InvalidInput):
     status = 415
 
 
+class UndecodableImage(InvalidInput):
+    """The bytes are not an image Bastion can decode (corrupt, truncated, unreadable)."""
+
+    code = "undecodable_image"
+    status = 422
+
+
 class NotFound(BastionError):
     code = "not_found"
     status = 404

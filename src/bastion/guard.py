@@ -10,18 +10,26 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
 
 from bastion.clock import Clock, SystemClock
 from bastion.content import Image, Prompt
+from bastion.decode import ImageLimits
 from bastion.detectors.base import Detector
+from bastion.detectors.image import delta
 from bastion.detectors.registry import Registry, default_registry
 from bastion.detectors.runner import Item, Runner
 from bastion.errors import InvalidInput
-from bastion.findings import SUBJECT_PROMPT, SUBJECT_UPLOAD, Finding, input_image_subject
+from bastion.findings import (
+    SUBJECT_OUTPUT,
+    SUBJECT_PROMPT,
+    SUBJECT_UPLOAD,
+    Finding,
+    input_image_subject,
+)
 from bastion.hashing.banks import BankService
 from bastion.policy.engine import DETECTOR_ERROR, evaluate
 from bastion.policy.loader import check_labels, load_policy
@@ -34,6 +42,8 @@ from bastion.storage.writer import BackgroundWriter, DecisionWriter, SyncWriter
 
 # Context keys a caller may set; everything else is rejected so typos do not pass silently.
 CALLER_CONTEXT_KEYS = frozenset({"verified_adult", "user_id", "platform", "feature"})
+# Labels the guard derives itself from other findings (policy vocabulary too).
+DERIVED_LABELS = frozenset({delta.LABEL})
 
 
 class Effect(Protocol):
@@ -79,16 +89,31 @@ class Guard:
         )
         self.banks = components.banks or BankService(self.db, clock=self.clock)
         known = {label for d in components.detectors for label in d.labels}
-        check_labels(self.policy, known | components.known_labels | {DETECTOR_ERROR})
+        check_labels(
+            self.policy, known | components.known_labels | DERIVED_LABELS | {DETECTOR_ERROR}
+        )
         for detector in components.detectors:
             bind = getattr(detector, "use_banks", None)
             if callable(bind):
                 bind(self.banks)
+            detector.configure(self.settings)
             detector.warm_up()
         self.runner = Runner(
             components.detectors,
             timeout_s=self.settings.detector_timeout_ms / 1000,
             threads=self.settings.detector_threads,
+        )
+        self.image_limits = ImageLimits(
+            max_bytes=self.settings.image_max_bytes,
+            max_pixels=self.settings.image_max_pixels,
+            max_frames=self.settings.image_max_frames,
+            analysis_max_side=self.settings.image_analysis_max_side,
+        )
+        self.delta_config = delta.DeltaConfig(
+            nsfw_margin=self.settings.edit_delta_nsfw_margin,
+            min_region_score=self.settings.edit_delta_min_region_score,
+            region_margin=self.settings.edit_delta_region_margin,
+            face_min_score=self.settings.edit_delta_face_min_score,
         )
 
     # -- construction -------------------------------------------------------------------------
@@ -154,7 +179,12 @@ class Guard:
         *,
         context: Mapping[str, Any] | None = None,
     ) -> Decision:
-        """Screen a generation request (prompt and input photos) before the model runs."""
+        """Screen a generation request (prompt and input photos) before the model runs.
+
+        Every input photo is decoded within the image limits first (bad bytes are an
+        InvalidInput, never a decision) and screened by every image detector; its findings
+        stay on the stored decision, where :meth:`check_output` finds them.
+        """
         parsed = (
             prompt
             if isinstance(prompt, Prompt)
@@ -162,7 +192,7 @@ class Guard:
         )
         items = [Item(parsed, SUBJECT_PROMPT)]
         for index, image in enumerate(images):
-            items.append(Item(self._image(image, index), input_image_subject(index)))
+            items.append(Item(self._image(image, f"images[{index}]"), input_image_subject(index)))
         return self._check(Surface.GENERATION, items, context=context, prompt=parsed)
 
     def scan_upload(
@@ -171,14 +201,55 @@ class Guard:
         """Match an upload against every enabled bank (and the image detectors) and decide.
 
         Undecodable or oversized images are typed errors, not decisions. The image is decoded
-        once, here; the hash detector and stay-down reuse the decoded luma.
+        once for hashing, here; the hash detector and stay-down reuse it (``Image.cached``).
         """
-        from bastion.hashing.decode import DecodedImage, luma_of
+        from bastion.hashing.decode import luma_of
 
-        parsed = self._image(image, 0)
-        luma = luma_of(parsed, max_pixels=self.banks.max_pixels)  # typed error on bad bytes
-        decoded = DecodedImage.of(parsed, luma)
-        return self._check(Surface.UPLOAD, [Item(decoded, SUBJECT_UPLOAD)], context=context)
+        parsed = self._image(image, "image")
+        luma_of(parsed, max_pixels=self.banks.max_pixels)  # typed error; cached on the image
+        return self._check(Surface.UPLOAD, [Item(parsed, SUBJECT_UPLOAD)], context=context)
+
+    def check_output(
+        self,
+        image: bytes | Image,
+        *,
+        request: Decision | None = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> Decision:
+        """Screen a generated image after the model ran.
+
+        With ``request`` (the generation decision, e.g. from :meth:`get_decision`), the
+        request's findings are carried into this decision, so rules see the prompt, the input
+        photos and the output together, and the edit-delta compares the output's exposure
+        with the input photos' (``exposure_increase``).
+        """
+        if request is not None and not isinstance(request, Decision):
+            raise InvalidInput(
+                f"request must be a generation Decision, got {type(request).__name__}",
+                field="request_id",
+            )
+        if request is not None and request.surface is not Surface.GENERATION:
+            raise InvalidInput(
+                f"decision {request.id} is a {request.surface.value} decision, not a "
+                "generation decision",
+                field="request_id",
+            )
+        parsed = self._image(image, "image")
+        derive = None
+        if request is not None:
+            config, generation = self.delta_config, request
+
+            def derive(found: Sequence[Finding]) -> Sequence[Finding]:
+                return delta.exposure_delta(generation, found, config)
+
+        return self._check(
+            Surface.OUTPUT,
+            [Item(parsed, SUBJECT_OUTPUT)],
+            context=context,
+            request_id=request.id if request is not None else None,
+            extra_findings=request.findings if request is not None else (),
+            derive=derive,
+        )
 
     def _check(
         self,
@@ -189,10 +260,17 @@ class Guard:
         prompt: Prompt | None = None,
         request_id: str | None = None,
         extra_findings: Sequence[Finding] = (),
+        derive: Callable[[Sequence[Finding]], Sequence[Finding]] | None = None,
     ) -> Decision:
-        """The one path every check takes: detect → decide → store → effects."""
+        """The one path every check takes: detect → decide → store → effects.
+
+        ``extra_findings`` are known before detection (e.g. carried from a request);
+        ``derive`` computes findings from the detected ones (e.g. the edit-delta).
+        """
         started = time.perf_counter()
-        findings = [*self.runner.run(items), *extra_findings]
+        detected = self.runner.run(items)
+        derived = list(derive(detected)) if derive is not None else []
+        findings = [*detected, *extra_findings, *derived]
         decision = self._decide(findings, surface, context, request_id=request_id)
         decision = decision.with_timing((time.perf_counter() - started) * 1000)
         stored = self._stored_prompt(prompt, decision) if prompt is not None else None
@@ -208,14 +286,23 @@ class Guard:
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _image(self, image: bytes | Image, index: int) -> Image:
-        if isinstance(image, Image):
-            return image
-        if not isinstance(image, bytes | bytearray | memoryview):
-            raise InvalidInput(
-                f"image {index} must be bytes, got {type(image).__name__}", field=f"images[{index}]"
-            )
-        return Image.from_bytes(bytes(image), max_bytes=self.settings.request_max_bytes)
+    def _image(self, image: bytes | Image, field: str) -> Image:
+        """Accept, sniff and decode an image within the limits; every failure is typed."""
+        try:
+            if isinstance(image, Image):
+                if image.limits is None:
+                    image = Image(image.data, image.media_type, image.sha256, self.image_limits)
+            elif isinstance(image, bytes | bytearray | memoryview):
+                image = Image.from_bytes(
+                    bytes(image), max_bytes=self.settings.image_max_bytes, limits=self.image_limits
+                )
+            else:
+                raise InvalidInput(f"{field} must be bytes, got {type(image).__name__}")
+            image.decoded()
+        except InvalidInput as exc:
+            exc.field = field
+            raise
+        return image
 
     def _context(self, surface: Surface, context: Mapping[str, Any] | None) -> dict[str, Any]:
         given = dict(context or {})

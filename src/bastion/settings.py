@@ -81,6 +81,80 @@ class Settings(BaseSettings):
         description='JSON object of per-detector options, e.g. {"prompt_lexicon": {...}}; '
         "validated by each detector's typed config.",
     )
+    image_max_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        ge=1024,
+        description="Largest image accepted (input photo, output or upload), in bytes.",
+    )
+    image_max_pixels: int = Field(
+        default=40_000_000,
+        ge=1,
+        le=200_000_000,
+        description="Largest image accepted, in pixels (width × height), checked from the "
+        "header before decoding: the decompression-bomb guard.",
+    )
+    image_max_frames: int = Field(
+        default=200,
+        ge=1,
+        description="Most frames an animated image (GIF, WebP, APNG, AVIF) may have; only the "
+        "first frame is screened.",
+    )
+    image_analysis_max_side: int = Field(
+        default=1024,
+        ge=64,
+        le=4096,
+        description="Images are decoded once and scaled so their longest side is at most this "
+        "many pixels; every image detector works from that copy.",
+    )
+    onnx_threads: int = Field(
+        default=1,
+        ge=0,
+        le=64,
+        description="Intra-op threads of each ONNX Runtime session (0 = one per core). Image "
+        "detectors already run in parallel, so 1 is usually fastest overall.",
+    )
+    face_min_score: float = Field(
+        default=0.6,
+        ge=0.05,
+        le=1.0,
+        description="YuNet's minimum face score (image_faces and image_age share one face "
+        "detection per image).",
+    )
+    face_max_side: int = Field(
+        default=512,
+        ge=64,
+        le=4096,
+        description="YuNet runs on the image scaled so its longest side is at most this; "
+        "larger finds smaller faces, slower.",
+    )
+    edit_delta_nsfw_margin: float = Field(
+        default=0.3,
+        gt=0.0,
+        le=1.0,
+        description="Edit-delta: an output whose nsfw_score exceeds its input photo's by at "
+        "least this much adds exposure.",
+    )
+    edit_delta_min_region_score: float = Field(
+        default=0.45,
+        ge=0.25,
+        le=1.0,
+        description="Edit-delta: a body region counts as present in the output from this "
+        "NudeNet score.",
+    )
+    edit_delta_region_margin: float = Field(
+        default=0.25,
+        gt=0.0,
+        le=1.0,
+        description="Edit-delta: a region present in the output is added when it scores at "
+        "least this much more than in the input photo (absent there = 0).",
+    )
+    edit_delta_face_min_score: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="Edit-delta: the input photo shows a real person when a face scores at "
+        "least this much.",
+    )
     allow_verified_adult_content: bool = Field(
         default=False,
         description="When true, callers may mark a request as coming from a verified adult "
@@ -110,6 +184,146 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Log level of the service."
     )
+    # -- notice-and-action workflow (docs/workflow.md) -----------------------------------------
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Public base URL of this service, used in links sent to people (the appeal "
+        "page in statements of reasons, the report form).",
+    )
+    platform_name: str = Field(
+        default="Bastion demo platform",
+        min_length=1,
+        max_length=200,
+        description="The platform's name as shown in statements of reasons and messages.",
+    )
+    terms_url: str | None = Field(
+        default=None,
+        description="URL of the terms and conditions; {clause} and {version} are replaced by "
+        "the clause cited. Used as decision_ground_reference_url for T&C decisions.",
+    )
+    ods_url: str = Field(
+        default="https://digital-strategy.ec.europa.eu/en/policies/dsa-out-court-dispute-settlement",
+        description="Where users find certified out-of-court dispute settlement bodies "
+        "(DSA Art. 21); quoted in every statement of reasons.",
+    )
+    grounds_file: Path | None = Field(
+        default=None,
+        description="A YAML file of legal and terms-and-conditions grounds that replaces the "
+        "built-in list (see docs/workflow.md).",
+    )
+    content_url_pattern: str | None = Field(
+        default=None,
+        description="Regular expression with a named group content_id that maps a reported URL "
+        "to the platform's content id, e.g. https://example\\.com/i/(?P<content_id>[\\w-]+).",
+    )
+    dsa_target_hours: int = Field(
+        default=24,
+        ge=1,
+        le=24 * 30,
+        description='Internal target for deciding DSA notices ("without undue delay").',
+    )
+    take_it_down_hours: int = Field(
+        default=48,
+        ge=1,
+        le=48,
+        description="Removal clock for valid TAKE IT DOWN requests (the Act allows at most 48).",
+    )
+    india_ncii_hours: int = Field(
+        default=24,
+        ge=1,
+        le=24,
+        description="Clock for intimate-image complaints from India (IT Rules r.3(2)(b)).",
+    )
+    uk_ncii_hours: int | None = Field(
+        default=48,
+        ge=1,
+        description="Clock for intimate-image reports from the UK (pending commencement); "
+        "null disables it.",
+    )
+    appeal_window_months: int = Field(
+        default=6,
+        ge=6,
+        le=120,
+        description="How long appeals stay open after the person is informed (DSA Art. 20: at "
+        "least six months).",
+    )
+    outbox_adapter: Literal["file", "console", "smtp"] = Field(
+        default="file",
+        description="How messages to notifiers and users leave: file (.eml files in "
+        "<data_dir>/outbox), console (stderr) or smtp.",
+    )
+    mail_from: str = Field(
+        default="bastion@localhost", description="Sender address of outgoing messages."
+    )
+    smtp_host: str | None = Field(default=None, description="SMTP server (outbox_adapter=smtp).")
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP port.")
+    smtp_username: str | None = Field(default=None, description="SMTP user name.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
+    smtp_starttls: bool = Field(default=True, description="Use STARTTLS on the SMTP connection.")
+    offender_window_days: int = Field(
+        default=180, ge=1, description="Window over which repeat-offender strikes count (Art. 23)."
+    )
+    offender_warn_score: int = Field(
+        default=2,
+        ge=1,
+        description="Gravity-weighted count of manifestly illegal items that triggers a warning.",
+    )
+    offender_suspend_score: int = Field(
+        default=4,
+        ge=1,
+        description="Gravity-weighted count (after a warning) that triggers a suspension.",
+    )
+    offender_min_proportion: float = Field(
+        default=0.2,
+        ge=0,
+        le=1,
+        description="Share of the account's known items in the window that must be manifestly "
+        "illegal before a measure is taken.",
+    )
+    offender_suspension_days: int = Field(
+        default=30, ge=1, description="Length of a repeat-offender account suspension."
+    )
+    notifier_warn_count: int = Field(
+        default=3, ge=1, description="Manifestly unfounded notices or complaints before a warning."
+    )
+    notifier_suspend_count: int = Field(
+        default=5,
+        ge=1,
+        description="Manifestly unfounded notices or complaints (after a warning) before notice "
+        "processing is suspended.",
+    )
+    notifier_min_proportion: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="Share of the sender's notices in the window that must be manifestly "
+        "unfounded before a measure is taken.",
+    )
+    notifier_suspension_days: int = Field(
+        default=30, ge=1, description="Length of a suspension of notice processing."
+    )
+
+    @field_validator("content_url_pattern")
+    @classmethod
+    def _check_pattern(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        import re
+
+        try:
+            compiled = re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from exc
+        if "content_id" not in compiled.groupindex:
+            raise ValueError("needs a named group (?P<content_id>...)")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
 
     @field_validator("database_url")
     @classmethod

@@ -7,6 +7,9 @@ import base64
 import pytest
 from fastapi.testclient import TestClient
 
+from bastion.api.app import create_app
+from bastion.guard import Guard
+from bastion.settings import Settings
 from bastion.storage.keys import Role
 from tests.test_guard import PNG_1x1
 
@@ -147,13 +150,31 @@ def test_body_over_the_limit_is_413(client: TestClient, auth: dict[str, str]) ->
     assert response.json()["error"]["code"] == "input_too_large"
 
 
-def test_image_without_image_detectors_fails_closed(
+def test_image_without_image_detectors_fails_closed(settings: Settings) -> None:
+    only_prompt = settings.model_copy(update={"detectors": ["prompt_lexicon", "prompt_language"]})
+    guard = Guard.from_settings(only_prompt)
+    app = create_app(guard=guard)
+    _, token = app.state.keys.create("test", Role.SERVICE)
+    payload = {"prompt": "add a hat", "images": [base64.b64encode(PNG_1x1).decode()]}
+    with TestClient(app) as client:
+        response = client.post(
+            "/v1/generations/check", json=payload, headers={"Authorization": f"Bearer {token}"}
+        )
+    guard.close()
+    assert response.status_code == 200
+    assert response.json()["action"] == "block"
+    assert response.json()["rules"] == ["detector_failure"]
+
+
+def test_tiny_image_is_screened_by_image_detectors(
     client: TestClient, auth: dict[str, str]
 ) -> None:
     payload = {"prompt": "add a hat", "images": [base64.b64encode(PNG_1x1).decode()]}
     response = client.post("/v1/generations/check", json=payload, headers=auth)
     assert response.status_code == 200
-    assert response.json()["action"] == "block"
+    body = response.json()
+    assert body["action"] == "allow"
+    assert any(f["detector"] == "image_nsfw" for f in body["findings"])
 
 
 def test_multipart_missing_prompt(client: TestClient, auth: dict[str, str]) -> None:

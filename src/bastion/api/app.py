@@ -7,12 +7,34 @@ from fastapi import FastAPI
 from bastion import __version__
 from bastion.api import errors
 from bastion.api.limits import BodyLimit
-from bastion.api.routes import banks, decisions, generations, health, hma
+from bastion.api.routes import (
+    banks,
+    cases,
+    decisions,
+    generations,
+    health,
+    hma,
+    notices,
+    outputs,
+    statements,
+)
 from bastion.guard import Guard
 from bastion.settings import Settings
 from bastion.storage.keys import ApiKeyRepository
+from bastion.web import routes as web
 
-ROUTERS = (health.router, generations.router, decisions.router, banks.router, hma.router)
+ROUTERS = (
+    health.router,
+    generations.router,
+    outputs.router,
+    decisions.router,
+    banks.router,
+    hma.router,
+    notices.router,
+    cases.router,
+    statements.router,
+    web.router,
+)
 
 
 def create_app(settings: Settings | None = None, *, guard: Guard | None = None) -> FastAPI:

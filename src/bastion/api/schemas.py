@@ -36,6 +36,17 @@ class GenerationCheck(_Strict):
     context: CheckContext | None = None
 
 
+class OutputCheck(_Strict):
+    image: str = Field(description="The generated image, base64-encoded (standard alphabet).")
+    request_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Id of the generation decision this image was made for: its prompt and "
+        "input-photo findings are carried over and the edit-delta compares the two.",
+    )
+    context: CheckContext | None = None
+
+
 class FindingOut(BaseModel):
     detector: str
     label: str

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bastion.cli import check, config, db, hashing, keys, screen, serve
+from bastion.cli import check, config, db, hashing, keys, screen, serve, workflow
 
 app = typer.Typer(
     name="bastion",
@@ -21,6 +21,7 @@ keys.register(app)
 db.register(app)
 config.register(app)
 hashing.register(app)
+workflow.register(app)
 
 
 def main() -> None:

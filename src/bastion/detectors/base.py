@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
 from bastion.findings import Finding
+
+if TYPE_CHECKING:
+    from bastion.settings import Settings
 
 
 class DetectorConfig(BaseModel):
@@ -36,6 +39,9 @@ class Detector(ABC):
 
     def __init__(self, config: DetectorConfig | None = None) -> None:
         self.config = config if config is not None else self.Config()
+
+    def configure(self, settings: Settings) -> None:  # noqa: B027 - optional hook
+        """Read process-wide settings (e.g. model thread counts); called before warm_up."""
 
     def warm_up(self) -> None:  # noqa: B027 - optional hook, empty by design
         """Load models or data once per process, before the first request."""

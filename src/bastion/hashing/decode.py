@@ -20,20 +20,13 @@ from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 
 from bastion.content import Image
-from bastion.errors import InputTooLarge, InvalidInput
+from bastion.errors import InputTooLarge, InvalidInput, UndecodableImage
 
 # More pixels than this is refused before decoding (a 12000x8000 photo is 96 MP).
 MAX_PIXELS = 100_000_000
 # Decode JPEGs at a reduced scale while both sides stay at least this long.
 MIN_DECODED_SIDE = 256
 _FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "BMP", "TIFF")
-
-
-class UndecodableImage(InvalidInput):
-    """The bytes are not an image Bastion can decode (corrupt, truncated, unknown format)."""
-
-    code = "undecodable_image"
-    status = 422
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,24 +43,16 @@ class Luma:
     scale: int
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class DecodedImage(Image):
-    """An upload whose bytes were decoded once (by :meth:`Guard.scan_upload`): detectors and
-    effects reuse ``luma`` instead of decoding again. Compares as the plain ``Image``."""
-
-    luma: Luma
-
-    @classmethod
-    def of(cls, image: Image, luma: Luma) -> DecodedImage:
-        return cls(data=image.data, media_type=image.media_type, sha256=image.sha256, luma=luma)
+PDQ_LUMA = "pdq_luma"  # the key of the hashing decode in Image.cached
 
 
-def luma_of(image: Image | bytes, *, max_pixels: int = 0) -> Luma:
-    """The image's luma: the one already decoded, or decode now (``max_pixels`` 0: default)."""
-    if isinstance(image, DecodedImage):
-        return image.luma
-    data = image.data if isinstance(image, Image) else image
-    return decode_luma(data, max_pixels=max_pixels or MAX_PIXELS)
+def luma_of(image: Image | bytes, *, max_pixels: int = MAX_PIXELS) -> Luma:
+    """The image's luma for hashing, decoded once per ``Image`` (cached on it) and shared by
+    :meth:`Guard.scan_upload` (for its typed error), the hash detector and stay-down."""
+    if isinstance(image, Image):
+        data = image.data
+        return image.cached(PDQ_LUMA, lambda: decode_luma(data, max_pixels=max_pixels))
+    return decode_luma(image, max_pixels=max_pixels)
 
 
 def _open(data: bytes, max_pixels: int) -> PILImage.Image:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from bastion.content import Image
 from bastion.detectors.runner import Item
 from bastion.errors import InvalidInput
-from bastion.hashing.decode import DecodedImage
+from bastion.hashing.decode import luma_of
 from bastion.hashing.detector import HASH_MATCH
 from bastion.policy.model import Decision, Surface
 
@@ -41,9 +41,8 @@ class StayDownEffect:
                 continue
             if decision.surface is Surface.UPLOAD and _already_banked(decision, item.subject):
                 continue
-            content = item.content
-            image = content.luma if isinstance(content, DecodedImage) else content.data
             try:
+                image = luma_of(item.content, max_pixels=guard.banks.max_pixels)
                 if decision.surface is Surface.OUTPUT:
                     guard.banks.add_blocked_generation(
                         image, decision_id=decision.id, labels=decision.rules

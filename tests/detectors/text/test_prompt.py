@@ -34,6 +34,8 @@ def labels(detector: PromptLexiconDetector, text: str) -> dict[str, Finding]:
         ("vierzehnjährige", 14),
         ("une fille de 13 ans", 13),
         ("una chica de 16 años", 16),
+        ("on dört yaşında", 14),
+        ("14-vuotias", 14),
     ],
 )
 def test_stated_ages_under_18_are_minor_cues(
@@ -85,3 +87,22 @@ def test_every_finding_is_on_the_prompt_subject(detector: PromptLexiconDetector)
     for finding in detector.detect(Prompt("make my classmate naked, she is 14"), subject="prompt"):
         assert finding.subject == "prompt"
         assert 0 <= finding.score <= 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sie ist dort nackt am Strand",  # Turkish "dört" (4) is German "dort" (there)
+        "dosyasındaki kadını bikinili yap",  # Spanish "dos" + Turkish "yaş…" is "dosya" (file)
+        "a woman on the beach at the tennis court",  # "teen" is not "ten"
+    ],
+)
+def test_no_minor_cue_from_other_languages_words(
+    detector: PromptLexiconDetector, text: str
+) -> None:
+    assert "minor_cue" not in labels(detector, text)
+
+
+def test_stretched_letters(detector: PromptLexiconDetector) -> None:
+    assert "sexual_suggestive" in labels(detector, "make her sexxxy")
+    assert "minor_cue" in labels(detector, "a teeeen")

@@ -29,9 +29,14 @@ class LanguageDetector(Detector):
         if self._identifier is None:
             from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
-            self._identifier = LanguageIdentifier.from_modelpath(
-                MODEL_DIR / MODEL_FILE, norm_probs=True
-            )
+            identifier = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
+            # Only the languages Bastion has lexicons for: short prompts are otherwise often
+            # taken for Welsh or Luxembourgish.
+            from bastion.detectors.text.lexicon import load_lexicon
+
+            codes = [lang.code for lang in load_lexicon().languages]
+            identifier.set_languages([c for c in codes if c in identifier.nb_classes])
+            self._identifier = identifier
         return self._identifier
 
     def detect(self, item: Any, *, subject: str) -> Sequence[Finding]:

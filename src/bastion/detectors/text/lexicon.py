@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -19,9 +19,17 @@ from typing import Any
 
 import yaml
 
-from bastion.detectors.text.normalize import Form, term_forms
+from bastion.detectors.text.normalize import (
+    Form,
+    letter_variants,
+    stretched_alternatives,
+    term_forms,
+)
 from bastion.errors import ConfigError
 
+# Lists that may appear in a lexicon file. The first eight become findings; the last four are
+# context the prompt detector combines (see prompt.py): nudity words count as explicit only
+# when a person is mentioned, and clothing + a reduction word is a sexualising edit.
 LABELS = (
     "sexual_explicit",
     "sexual_suggestive",
@@ -32,6 +40,8 @@ LABELS = (
     "public_figure",
     "sharing",
 )
+CONTEXT_LABELS = ("nudity", "person", "clothing", "reduction")
+ALL_LABELS = LABELS + CONTEXT_LABELS
 DEFAULT_WEIGHTS = {
     "sexual_explicit": 0.9,
     "sexual_suggestive": 0.8,
@@ -41,6 +51,10 @@ DEFAULT_WEIGHTS = {
     "female_target": 0.8,
     "public_figure": 0.8,
     "sharing": 0.8,
+    "nudity": 0.9,
+    "person": 1.0,
+    "clothing": 1.0,
+    "reduction": 1.0,
     "allow": 1.0,
 }
 GAP_MAX = 3
@@ -72,25 +86,34 @@ class Hit:
 @dataclass
 class _Index:
     exact: dict[str, list[Term]] = field(default_factory=lambda: defaultdict(list))
+    # Phrases whose first two words are plain words ("make her …", "the photo"), by that
+    # pair: common first words start hundreds of phrases, and the pair rules most out at once.
+    pairs: dict[tuple[str, str], list[Term]] = field(default_factory=lambda: defaultdict(list))
     prefix: dict[str, list[Term]] = field(default_factory=lambda: defaultdict(list))
     prefix_lengths: set[int] = field(default_factory=set)
     infix: dict[str, list[Term]] = field(default_factory=lambda: defaultdict(list))
     infix_regex: re.Pattern[str] | None = None
     # Deletion neighbourhood of single-word exact terms, for one-edit misspellings.
     deletes: dict[str, list[tuple[str, Term]]] = field(default_factory=lambda: defaultdict(list))
+    words: dict[str, list[Term]] = field(default_factory=lambda: defaultdict(list))
 
 
 @dataclass(frozen=True, slots=True)
 class LanguageData:
     code: str
     name: str
-    age_units: tuple[tuple[str, ...], ...]
-    age_before: tuple[tuple[str, ...], ...]
-    number_words: Mapping[str, int]
+    age_units: tuple[str, ...]  # raw terms (term syntax applies)
+    age_before: tuple[str, ...]
+    number_words: Mapping[str, int]  # one normalised word -> number
+    number_phrases: tuple[tuple[str, int], ...] = ()  # several words ("on dört") -> number
 
 
-def _pattern(raw: str, form_index: int) -> tuple[tuple[str, str], ...]:
-    """Compile one term into token patterns for the plain (0) or deobfuscated (1) form."""
+def _pattern(raw: str, form_index: int, *, label: str = "") -> tuple[tuple[str, str], ...]:
+    """Compile one term into token patterns for the plain (0) or deobfuscated (1) form.
+
+    An allow-listed phrase also covers inflections of its last word ("blue tit" covers
+    "blue tits", "naked mole rat" covers "naked mole-rats").
+    """
     out: list[tuple[str, str]] = []
     for word in raw.split():
         if word == "..":
@@ -118,6 +141,8 @@ def _pattern(raw: str, form_index: int) -> tuple[tuple[str, str], ...]:
         out.pop(0)
     while out and out[-1][0] == GAP:
         out.pop()
+    if label == "allow" and out and out[-1][0] == EXACT and len(out[-1][1]) >= 3:
+        out[-1] = (PREFIX, out[-1][1])
     return tuple(out)
 
 
@@ -128,7 +153,8 @@ def _deletes(word: str) -> set[str]:
 class Lexicon:
     """All languages' terms, indexed for both normalised forms."""
 
-    FUZZY_MIN_LEN = 7
+    FUZZY_MIN_LEN = 7  # one edit of any kind
+    SHORT_FUZZY_MIN_LEN = 4  # two swapped letters ("nued"); a dropped inner letter from 5 ("nakd")
 
     def __init__(
         self, terms: Iterable[tuple[str, str, str, float]], languages: Sequence[LanguageData]
@@ -139,19 +165,22 @@ class Lexicon:
         for label, language, raw, weight in terms:
             count += 1
             for form_index, index in enumerate(self._indexes):
-                pattern = _pattern(raw, form_index)
+                pattern = _pattern(raw, form_index, label=label)
                 if not pattern:
                     continue
                 term = Term(label, language, raw, pattern, weight)
                 kind, value = pattern[0]
-                if kind == EXACT:
+                if kind == EXACT and len(pattern) > 1 and pattern[1][0] == EXACT:
+                    index.pairs[(value, pattern[1][1])].append(term)
+                elif kind == EXACT:
                     index.exact[value].append(term)
                     if (
                         form_index == 1
                         and len(pattern) == 1
-                        and len(value) >= self.FUZZY_MIN_LEN
-                        and label != "allow"
+                        and len(value) >= self.SHORT_FUZZY_MIN_LEN
+                        and label not in ("allow", "person", "clothing", "reduction")
                     ):
+                        index.words[value].append(term)
                         for deleted in _deletes(value):
                             index.deletes[deleted].append((value, term))
                 elif kind == PREFIX:
@@ -190,20 +219,40 @@ class Lexicon:
                     yield term, None
 
     def _fuzzy(self, index: _Index, token: str) -> Iterator[tuple[Term, str]]:
-        if len(token) < self.FUZZY_MIN_LEN - 1 or token in index.exact:
+        """Single-word terms one typo away. Typos rarely hit the first letters, so the first
+        two must agree: that spares "deductive"/"seductive", "exotica"/"erotica", "beast"."""
+        if len(token) < 4 or token in index.exact:
             return
-        candidates = [token, *_deletes(token)]
         seen: set[tuple[str, str]] = set()
-        for candidate in candidates:
-            for word, term in index.deletes.get(candidate, ()):
-                # Typos rarely hit the first two letters; requiring them avoids
-                # "seductive"/"deductive" and "erotica"/"exotica".
-                if word[:2] != token[:2] or (word, term.label) in seen:
-                    continue
-                if abs(len(word) - len(token)) > 1:
-                    continue
-                seen.add((word, term.label))
+
+        def once(word: str, term: Term) -> bool:
+            key = (word, term.label)
+            if key in seen:
+                return False
+            seen.add(key)
+            return True
+
+        # A dropped inner letter ("nakd" for "naked"); never the last letter ("puss").
+        for word, term in index.deletes.get(token, ()):
+            if len(word) < 5 or word[:2] != token[:2] or word[:-1] == token:
+                continue
+            if once(word, term):
                 yield term, word
+        # Two neighbouring letters swapped ("nued" for "nude"), not the first one.
+        for i in range(1, len(token) - 1):
+            swapped = token[:i] + token[i + 1] + token[i] + token[i + 2 :]
+            for term in index.words.get(swapped, ()):
+                if once(swapped, term):
+                    yield term, swapped
+        if len(token) < self.FUZZY_MIN_LEN - 1:
+            return
+        # Any one edit for long words ("lingere", "seductiv", "undresed").
+        for candidate in (token, *_deletes(token)):
+            for word, term in index.deletes.get(candidate, ()):
+                if len(word) < self.FUZZY_MIN_LEN or word[:2] != token[:2]:
+                    continue
+                if abs(len(word) - len(token)) <= 1 and once(word, term):
+                    yield term, word
 
     @staticmethod
     def _token_ok(kind: str, value: str, token: str) -> bool:
@@ -232,22 +281,83 @@ class Lexicon:
             return self._rest(pattern[1:], tokens, pos + 1)
         return -1
 
-    def match(self, form: Form, *, fuzzy: bool = False) -> list[Hit]:
+    def match(self, form: Form, *, fuzzy: bool = False, rejoin: bool = False) -> list[Hit]:
+        """Every term occurrence in ``form``.
+
+        ``fuzzy`` also matches one-typo variants of single words; ``rejoin`` also tries two
+        neighbouring tokens as one word when one is very short ("na ked", "l ingerie"): for
+        prompts that show signs of obfuscation only, since ordinary text has "pen is".
+        In the deobfuscated form, stretched letters ("naaaked", "zieh sie auuus") are tried
+        once and twice.
+        """
         index = self._indexes[0 if form.name == "plain" else 1]
-        tokens = form.tokens
+        hits = self._match_tokens(index, form.tokens, form.name, fuzzy=fuzzy, rejoin=rejoin)
+        if form.name == "deobfuscated":
+            for alternative in stretched_alternatives(form.tokens):
+                hits += [
+                    replace(hit, matched=" ".join(form.tokens[hit.start : hit.end]))
+                    for hit in self._match_tokens(index, alternative, form.name)
+                    if len(hit.term.pattern) > 1
+                ]
+        return hits
+
+    def _match_tokens(
+        self,
+        index: _Index,
+        tokens: Sequence[str],
+        form_name: str,
+        *,
+        fuzzy: bool = False,
+        rejoin: bool = False,
+    ) -> list[Hit]:
         hits: list[Hit] = []
         for pos, token in enumerate(tokens):
+            if pos + 1 < len(tokens):
+                for term in index.pairs.get((token, tokens[pos + 1]), ()):
+                    end = self._rest(term.pattern[2:], tokens, pos + 2)
+                    if end >= 0:
+                        hits.append(Hit(term, pos, end, " ".join(tokens[pos:end]), form_name))
             for term, _ in self._first(index, token):
                 end = self._rest(term.pattern[1:], tokens, pos + 1)
                 if end >= 0:
-                    hits.append(Hit(term, pos, end, " ".join(tokens[pos:end]), form.name))
+                    hits.append(Hit(term, pos, end, " ".join(tokens[pos:end]), form_name))
+            if form_name == "deobfuscated":
+                for variant in letter_variants(token):
+                    for term, _ in self._first(index, variant):
+                        if len(term.pattern) == 1:
+                            hits.append(Hit(term, pos, pos + 1, token, form_name))
             if fuzzy:
                 for term, word in self._fuzzy(index, token):
-                    hits.append(Hit(term, pos, pos + 1, token, form.name, fuzzy=word))
+                    hits.append(Hit(term, pos, pos + 1, token, form_name, fuzzy=word))
+            if rejoin and pos + 1 < len(tokens):
+                joined = token + tokens[pos + 1]
+                if len(joined) >= 5 and min(len(token), len(tokens[pos + 1])) <= 3:
+                    for term in index.words.get(joined, ()):
+                        hits.append(Hit(term, pos, pos + 2, joined, form_name, fuzzy=joined))
         return hits
 
 
 # -- loading ----------------------------------------------------------------------------------
+
+
+WEAK_WEIGHT = 0.4
+WEAK_ROLE_WEIGHT = 0.5
+
+
+def _default_weight(label: str, raw: str) -> float:
+    """The weight of an entry that does not set one.
+
+    Two structural rules keep ordinary descriptions from looking like targeted abuse: a bare
+    short word in ``real_person`` is a pronoun ("her", "sie", "lei"), and a single word in
+    ``public_figure`` is a generic role ("actress", "prince"); both are weak cues. Phrases
+    ("make her", "this photo", "the prime minister") and names keep the full weight.
+    """
+    words = raw.split()
+    if label == "real_person" and len(words) == 1 and len(words[0].strip("*")) <= 4:
+        return WEAK_WEIGHT
+    if label == "public_figure" and len(words) == 1:
+        return WEAK_ROLE_WEIGHT
+    return DEFAULT_WEIGHTS[label]
 
 
 def _entries(value: Any, where: str) -> Iterator[tuple[str, float | None]]:
@@ -267,13 +377,8 @@ def _entries(value: Any, where: str) -> Iterator[tuple[str, float | None]]:
             raise ConfigError(f"{where}: entries must be strings or {{term, weight}} mappings")
 
 
-def _phrases(value: Any, where: str) -> tuple[tuple[str, ...], ...]:
-    out = []
-    for raw, _ in _entries(value, where):
-        tokens = term_forms(raw)[0]
-        if tokens:
-            out.append(tokens)
-    return tuple(out)
+def _raw_terms(value: Any, where: str) -> tuple[str, ...]:
+    return tuple(raw for raw, _ in _entries(value, where) if term_forms(raw.strip("*"))[0])
 
 
 def parse_language(data: Any, where: str) -> tuple[LanguageData, list[tuple[str, str, str, float]]]:
@@ -283,11 +388,11 @@ def parse_language(data: Any, where: str) -> tuple[LanguageData, list[tuple[str,
     terms_section = data.get("terms") or {}
     if not isinstance(terms_section, Mapping):
         raise ConfigError(f"{where}: 'terms' must be a mapping")
-    unknown = sorted(set(terms_section) - set(LABELS))
+    unknown = sorted(set(terms_section) - set(ALL_LABELS))
     if unknown:
         raise ConfigError(f"{where}: unknown term list(s): {', '.join(unknown)}")
     terms: list[tuple[str, str, str, float]] = []
-    for label in LABELS:
+    for label in ALL_LABELS:
         for raw, weight in _entries(terms_section.get(label), f"{where}: terms.{label}"):
             terms.append(
                 (label, code, raw, weight if weight is not None else DEFAULT_WEIGHTS[label])
@@ -300,16 +405,20 @@ def parse_language(data: Any, where: str) -> tuple[LanguageData, list[tuple[str,
     ):
         raise ConfigError(f"{where}: number_words must map words to integers")
     number_words: dict[str, int] = {}
+    number_phrases: list[tuple[str, int]] = []
     for word, number in numbers.items():
         tokens = term_forms(str(word))[0]
         if len(tokens) == 1:
             number_words[tokens[0]] = number
+        elif tokens:
+            number_phrases.append((str(word), number))
     language = LanguageData(
         code=code,
         name=str(data.get("name", code)),
-        age_units=_phrases(data.get("age_units"), f"{where}: age_units"),
-        age_before=_phrases(data.get("age_before"), f"{where}: age_before"),
+        age_units=_raw_terms(data.get("age_units"), f"{where}: age_units"),
+        age_before=_raw_terms(data.get("age_before"), f"{where}: age_before"),
         number_words=number_words,
+        number_phrases=tuple(number_phrases),
     )
     return language, terms
 

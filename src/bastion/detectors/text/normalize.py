@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 # Zero-width, joiners, bidi controls, soft hyphen, variation selectors, tag characters, fillers.
 _INVISIBLE = re.compile(
-    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "[\u00ad\u034f\u061c\u0640\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
     "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\U000e0000-\U000e007f]"
 )
 
@@ -142,9 +143,29 @@ _CHAR = r"(?:[^\W_]|[@$!|€+£])"  # a letter, digit or leetspeak symbol
 # Three or more single characters separated by anything that is not a word character.
 _SPACED = re.compile(rf"(?<![^\W_])(?:{_CHAR}(?:[^\w@$!|€+£]|_)+){{2,}}{_CHAR}(?![^\W_])")
 _SEPARATORS = re.compile(r"(?:[^\w@$!|€+£]|_)+")
-_REPEAT = re.compile(r"([^\W\d_])\1+")  # letters only: numbers keep their digits
+_REPEAT = re.compile(r"([^\W\d_])\1+")  # runs of a repeated letter (numbers keep digits)
+_STRETCHED = re.compile(r"([^\W\d_])\1\1")  # three or more: "naaaked", "sexxxy"
+_LONG_RUN = re.compile(r"([^\W\d_])\1{2,}")
 _DIGIT_LETTER = re.compile(r"(?<=\d)(?=[^\W\d_])|(?<=[^\W\d_])(?=\d)")
-_WORD = re.compile(r"[^\W_]+")
+
+
+def _mark_class() -> str:
+    """Combining marks (categories Mn, Mc, Me) of the Basic Multilingual Plane as a regex
+    class body. Python's ``\\w`` leaves out vowel signs, so Devanagari words would fall
+    apart ("नंगी" → "न", "ग") without them."""
+    ranges: list[tuple[int, int]] = []
+    for code in range(0x300, 0x10000):
+        if unicodedata.category(chr(code)).startswith("M"):
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1] = (ranges[-1][0], code)
+            else:
+                ranges.append((code, code))
+    return "".join(f"\\u{a:04x}" if a == b else f"\\u{a:04x}-\\u{b:04x}" for a, b in ranges)
+
+
+# A word: letters and digits with their combining marks (never starting with a mark).
+_MARKS = _mark_class()
+_WORD = re.compile(rf"[^\W_](?:[^\W_]|[{_MARKS}])*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,23 +215,36 @@ def _leet_word(match: re.Match[str]) -> str:
 
 
 def _join_spaced(match: re.Match[str]) -> str:
+    """Join spaced-out letters. A separator other than the usual one in the run is a word
+    break: "S c a r l e t t  J o h a n s s o n" and "o g-o-a-l-ă" keep their words."""
     run = match.group()
     if not _HAS_LETTER.search(run):  # "1 4" stays two numbers
         return run
-    return _SEPARATORS.sub("", run)
+    pieces = _SEPARATORS.split(run)
+    separators = _SEPARATORS.findall(run)
+    usual = Counter(separators).most_common(1)[0][0]
+    words, current = [], pieces[0]
+    for separator, piece in zip(separators, pieces[1:], strict=True):
+        if separator == usual:
+            current += piece
+        else:
+            words.append(current)
+            current = piece
+    words.append(current)
+    return " ".join(words)
 
 
 def _plain_tokens(text: str) -> tuple[str, ...]:
     return tuple(_WORD.findall(_DIGIT_LETTER.sub(" ", text)))
 
 
+# Repeated letters are not squeezed here (that would turn "teen" into "ten"): the matcher
+# tries each run of a repeated letter once and twice ("naaaked", "sexxy" → "naked", "sexy").
 _DEOBFUSCATION: tuple[tuple[str, Callable[[str], str]], ...] = (
     ("confusables", lambda s: s.translate(CONFUSABLES)),
-    ("repeated_letters", lambda s: _REPEAT.sub(r"\1", s)),
     ("letter_spacing", lambda s: _SPACED.sub(_join_spaced, s)),
     ("leetspeak", lambda s: _LEET_WORD.sub(_leet_word, s)),
     ("punctuation_in_words", lambda s: _INNER_PUNCT.sub("", s)),
-    ("repeated_letters", lambda s: _REPEAT.sub(r"\1", s)),
 )
 _MAX_ROUNDS = 4
 
@@ -227,10 +261,40 @@ def _deobfuscate(text: str, steps: list[str]) -> tuple[str, ...]:
     return tuple(_WORD.findall(fold_accents(current)))
 
 
+def letter_variants(token: str, limit: int = 8) -> list[str]:
+    """The token with each run of a repeated letter written once or twice (not the token
+    itself): "naaaked" → ["naked", "naaked"]; "sexxy" → ["sexy"]."""
+    runs = list(_REPEAT.finditer(token))
+    if not runs:
+        return []
+    variants = [""]
+    last = 0
+    for run in runs[:3]:
+        head = token[last : run.start()]
+        letter = run.group(1)
+        options = [letter, letter * 2]
+        variants = [v + head + o for v in variants for o in options]
+        last = run.end()
+    tail = token[last:]
+    return [v + tail for v in variants if v + tail != token][:limit]
+
+
+def stretched_alternatives(tokens: Sequence[str]) -> list[tuple[str, ...]]:
+    """For words with a letter written three or more times ("auuus", "gooolom"), the token
+    sequence with such runs written once, and written twice."""
+    if not any(_STRETCHED.search(t) for t in tokens):
+        return []
+    once = tuple(_LONG_RUN.sub(r"\1", t) for t in tokens)
+    twice = tuple(_LONG_RUN.sub(r"\1\1", t) for t in tokens)
+    return [once, twice]
+
+
 def normalize(text: str) -> Normalized:
     base, steps = _base(text)
     plain = Form("plain", _plain_tokens(base), tuple(steps))
     deob_steps = list(steps)
+    if _STRETCHED.search(base):
+        deob_steps.append("repeated_letters")
     tokens = _deobfuscate(base, deob_steps)
     # The deobfuscated form is a fixed point: deobfuscating its words again changes nothing.
     # Rare inputs (single letters split by symbols the tokenizer drops) need a second round.

@@ -34,6 +34,15 @@ LABEL_OF = {
 }
 FUZZY_FACTOR = 0.8
 AGE_SCORE = 0.95
+NO_PERSON_SCORE = 0.35  # below every default rule's threshold for explicit content
+CLOTHING_REDUCTION_SCORE = 0.7
+CLOTHING_WINDOW = 3  # words allowed between the garment and the reduction
+# Lists whose match means a person is mentioned (so nudity words are about a person).
+PERSON_LABELS = frozenset({"person", "female_target", "minor", "real_person", "public_figure"})
+# Normalisation steps that only deliberate obfuscation produces.
+OBFUSCATION_STEPS = frozenset(
+    {"invisible_characters", "confusables", "letter_spacing", "leetspeak", "unicode_compatibility"}
+)
 
 
 class PromptLexiconConfig(DetectorConfig):
@@ -60,8 +69,7 @@ class PromptLexiconDetector(Detector):
 
     def _loaded(self) -> tuple[Lexicon, AgeReader]:
         if self._lexicon is None or self._ages is None:
-            assert isinstance(self.config, PromptLexiconConfig)
-            self._lexicon = load_lexicon(self.config.extra_lexicon_dirs)
+            self._lexicon = load_lexicon(self._config.extra_lexicon_dirs)
             self._ages = AgeReader(self._lexicon.languages)
         return self._lexicon, self._ages
 
@@ -69,36 +77,84 @@ class PromptLexiconDetector(Detector):
         if not isinstance(item, Prompt):
             raise TypeError(f"{self.name} reads prompts, got {type(item).__name__}")
         lexicon, ages = self._loaded()
-        assert isinstance(self.config, PromptLexiconConfig)
         normalized = normalize(item.text)
-        by_label: dict[str, list[tuple[float, dict[str, Any]]]] = defaultdict(list)
+        obfuscated = bool(OBFUSCATION_STEPS & set(normalized.deobfuscated.steps))
+        entries: dict[str, list[Entry]] = defaultdict(list)
+        nudity: list[Entry] = []
+        person = False
         for form in normalized.forms:
-            fuzzy = self.config.fuzzy and form.name == "deobfuscated"
-            for hit in _unmasked(lexicon.match(form, fuzzy=fuzzy)):
-                score = hit.term.weight * (FUZZY_FACTOR if hit.fuzzy else 1.0)
-                by_label[LABEL_OF[hit.term.label]].append((score, _evidence(hit, form)))
-        for name in full_names(item.text, load_names().given_names):
-            by_label["real_person_cue"].append(
-                (
-                    FULL_NAME_WEIGHT,
-                    {"term": "<full name>", "matched": name, "form": "original", "steps": []},
+            deobfuscated = form.name == "deobfuscated"
+            hits = _unmasked(
+                lexicon.match(
+                    form,
+                    fuzzy=self._config.fuzzy and deobfuscated,
+                    rejoin=deobfuscated and obfuscated,
                 )
             )
-        for age in ages.read(normalized.plain):
+            for hit in hits:
+                label = hit.term.label
+                person = person or label in PERSON_LABELS
+                score = hit.term.weight * (FUZZY_FACTOR if hit.fuzzy else 1.0)
+                if label == "nudity":
+                    nudity.append((score, _evidence(hit, form)))
+                elif label in LABEL_OF:
+                    entries[LABEL_OF[label]].append((score, _evidence(hit, form)))
+            entries["sexual_suggestive"] += _clothing_reduced(hits, form)
+        for name in full_names(item.text, load_names().given_names):
+            person = True
+            entries["real_person_cue"].append(
+                (FULL_NAME_WEIGHT, {"term": "<full name>", "matched": name, "form": "original"})
+            )
+        stated = ages.read(normalized.plain) + ages.read(normalized.deobfuscated)
+        for age in {(a.age, a.matched): a for a in stated}.values():
             if age.age < ADULT_AGE:
-                by_label["minor_cue"].append(
-                    (
-                        AGE_SCORE,
-                        {
-                            "term": "<stated age>",
-                            "age": age.age,
-                            "matched": age.matched,
-                            "form": "plain",
-                            "steps": list(normalized.plain.steps),
-                        },
-                    )
-                )
-        return [_finding(self.name, label, entries, subject) for label, entries in by_label.items()]
+                person = True
+                evidence = {"term": "<stated age>", "age": age.age, "matched": age.matched}
+                entries["minor_cue"].append((AGE_SCORE, {**evidence, "form": "plain"}))
+        # Nudity words ("naked", "bare", "desnudo") are explicit about people; about trees,
+        # mountains, snails or salads they are not. Without any person in the prompt they stay
+        # on record as a weak signal below every rule's threshold.
+        for score, evidence in nudity:
+            if not person:
+                score = min(score, NO_PERSON_SCORE)
+                evidence = {**evidence, "no_person_mentioned": True}
+            entries["sexual_explicit"].append((score, evidence))
+        return [
+            _finding(self.name, label, found, subject) for label, found in entries.items() if found
+        ]
+
+    @property
+    def _config(self) -> PromptLexiconConfig:
+        config = self.config
+        if not isinstance(config, PromptLexiconConfig):  # pragma: no cover - set in __init__
+            raise TypeError("prompt_lexicon needs a PromptLexiconConfig")
+        return config
+
+
+Entry = tuple[float, dict[str, Any]]
+
+
+def _clothing_reduced(hits: list[Hit], form: Form) -> list[Entry]:
+    """A garment next to a reduction ("make the outfit smaller", "her shirt off",
+    "without her dress") is a sexualising edit even when no sexual word is used."""
+    clothing = [h for h in hits if h.term.label == "clothing"]
+    reductions = [h for h in hits if h.term.label == "reduction"]
+    found: list[Entry] = []
+    for garment in clothing:
+        for reduction in reductions:
+            gap = max(garment.start, reduction.start) - min(garment.end, reduction.end)
+            if gap <= CLOTHING_WINDOW:
+                start, end = min(garment.start, reduction.start), max(garment.end, reduction.end)
+                matched = " ".join(form.tokens[start:end])
+                evidence = {
+                    "term": f"{garment.term.text} + {reduction.term.text}",
+                    "language": garment.term.language,
+                    "matched": matched,
+                    "form": form.name,
+                    "steps": list(form.steps),
+                }
+                found.append((CLOTHING_REDUCTION_SCORE, evidence))
+    return found
 
 
 def _unmasked(hits: list[Hit]) -> list[Hit]:
@@ -139,8 +195,10 @@ def _finding(
             text += f" (term '{ev['term']}'{', ' + ev['language'] if 'language' in ev else ''})"
         if ev.get("fuzzy"):
             text += f" as a misspelling of '{ev['fuzzy']}'"
-        if ev["steps"]:
+        if ev.get("steps"):
             text += f" after {', '.join(ev['steps'])}"
+        if ev.get("no_person_mentioned"):
+            text += " (no person mentioned)"
         parts.append(text)
     more = f" and {len(terms) - 5} more" if len(terms) > 5 else ""
     return Finding(

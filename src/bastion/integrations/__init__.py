@@ -1,0 +1,1 @@
+"""Integrations with generation frameworks (optional extras; nothing here imports them)."""
