@@ -219,3 +219,20 @@ def test_banded_kernels_equal_the_dense_product(
     assert np.allclose(pdq._samples(luma, crop), dense, rtol=1e-4, atol=1e-2)
     wide = pdq.band(width, scale, w_off, width - 2 * w_off)
     assert (wide is None) == (width == 20000)
+
+
+@pytest.mark.parametrize("name", ["coffee", "hubble_deep_field"])  # scale 1; 872×1000 at 1/2
+def test_turned_hashes_equal_hashing_each_turned_image(name: str) -> None:
+    """The four-sampling shortcut gives exactly the hashes of the eight turned lumas."""
+    from bastion.hashing.decode import Luma
+
+    luma = decode_luma(encode(photo(name)))
+    fast = pdq.transformed_hashes(luma)
+    assert [r.variant for r in fast] == [v.value for v in pdq.Dihedral]
+    for result, variant in zip(fast, pdq.Dihedral, strict=True):
+        pixels = np.ascontiguousarray(pdq._transform(luma.pixels, variant))
+        turned = variant in {"rotate_90", "rotate_270", "flip_plus_1", "flip_minus_1"}
+        size = (luma.height, luma.width) if turned else (luma.width, luma.height)
+        slow = pdq.hash_luma(Luma(pixels, *size, luma.scale))
+        assert result.hash == slow.hash, variant
+        assert result.quality == slow.quality
