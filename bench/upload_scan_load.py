@@ -8,13 +8,17 @@ machine's cores with the server: on a 2-core machine it takes a good part of one
 ``--profile N`` instead runs N scans in-process (no HTTP) under cProfile and prints where the
 time goes, per scan: decode, hashing, index, database reads, policy, decision write, effects.
 
+The server runs the hash scan alone by default (``--detectors hash_match``); ``--detectors
+default`` adds the image models of the image guard, which dominate the cost when enabled.
+
 Run: .venv/bin/python bench/upload_scan_load.py [--bank-size 100000] [--threads 1 2 4 8]
-     .venv/bin/python bench/upload_scan_load.py --profile 300
+     .venv/bin/python bench/upload_scan_load.py --profile 300 [--detectors default]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import socket
 import subprocess
@@ -74,13 +78,15 @@ STAGES = (
 )
 
 
-def profile(data_dir: Path, count: int) -> None:
+def profile(data_dir: Path, count: int, detectors: list[str] | None) -> None:
     import cProfile
     import pstats
 
     from bastion.guard import Guard
 
-    settings = Settings.load(data_dir=data_dir, secret_key="bench-secret-0123456789abcdef")
+    settings = Settings.load(
+        data_dir=data_dir, secret_key="bench-secret-0123456789abcdef", detectors=detectors
+    )
     guard = Guard.from_settings(settings)
     for detector in guard.runner.detectors:  # run in this thread, where cProfile looks
         detector.inline = True  # type: ignore[misc]
@@ -114,11 +120,18 @@ def main() -> None:
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2, 4, 8])
     parser.add_argument("--requests", type=int, default=200, help="per thread count")
     parser.add_argument("--profile", type=int, default=0, help="profile N in-process scans")
+    parser.add_argument(
+        "--detectors",
+        default="hash_match",
+        help="comma-separated detectors the server runs (default: the hash scan alone); "
+        "'default' runs every detector enabled by default (the image models too)",
+    )
     args = parser.parse_args()
+    detectors = None if args.detectors == "default" else args.detectors.split(",")
     data_dir = Path(tempfile.mkdtemp(prefix="bastion-bench-"))
     key = prepare(data_dir, args.bank_size)
     if args.profile:
-        profile(data_dir, args.profile)
+        profile(data_dir, args.profile, detectors)
         return
     port = free_port()
     env = {
@@ -126,6 +139,8 @@ def main() -> None:
         "BASTION_SECRET_KEY": "bench-secret-0123456789abcdef",
         "BASTION_LOG_LEVEL": "warning",
     }
+    if detectors is not None:
+        env["BASTION_DETECTORS"] = json.dumps(detectors)
     server = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "bastion"),
@@ -150,7 +165,8 @@ def main() -> None:
             except httpx.HTTPError:
                 time.sleep(0.2)
         print(
-            f"bank: {args.bank_size} random hashes + 4 photos; uploads: {len(bodies)} sample photos"
+            f"bank: {args.bank_size} random hashes + 4 photos; uploads: {len(bodies)} sample "
+            f"photos; detectors: {args.detectors}"
         )
         print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         print(f"{'threads':>8}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")

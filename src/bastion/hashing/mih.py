@@ -40,7 +40,7 @@ log = logging.getLogger("bastion.hashing")
 BITS = 256
 MAX_RADIUS = 31
 ABI = 3  # must equal MIH_ABI in _mih.c
-MAX_TABLE_BYTES_PER_CODE = 60  # memory cap for tables (rows + offsets): per code, plus
+MAX_TABLE_BYTES_PER_CODE = 50  # memory cap for tables (rows + offsets): per code, plus
 MAX_TABLE_EXTRA = 16 << 20  # this much
 MAX_PROBE = 3
 MAX_WIDTH = 30
@@ -112,35 +112,65 @@ def _cheapest(
 
 def layout_for(n: int) -> Layout:
     """The cheapest layout for a segment of ``n`` codes whose tables fit the memory cap."""
-    bucket = 1 << 12
-    while bucket < n:  # layouts are chosen for sizes in steps of 2**(1/4)
-        bucket = int(bucket * 1.1892) + 1
-    return _layout_for(bucket)
+    low, high = 1, 1 << 12
+    while high < n:  # layouts are chosen for sizes in steps of 2**(1/4)
+        low, high = high, int(high * 1.1892) + 1
+    return _layout_for(low, high)
 
 
 @lru_cache(maxsize=64)
-def _layout_for(n: int) -> Layout:
-    best: tuple[float, list[int], tuple[int, ...]] | None = None
-    for m in range(8, 21):
-        low = BITS // m
-        wide = BITS - low * m  # this many tables get one more bit
-        widths = [low + 1] * wide + [low] * (m - wide)
-        if max(widths) > MAX_WIDTH:
-            continue
-        cost, chosen = _cheapest(_plans(widths, n), MAX_RADIUS + 1 - m)
-        used = [w for w, t in zip(widths, chosen, strict=True) if t >= 0]
-        memory = (len(used) - 1) * 4 * n + sum(4 * ((1 << w) + 1) for w in used)
-        if memory > MAX_TABLE_BYTES_PER_CODE * n + MAX_TABLE_EXTRA:
-            continue
-        if best is None or cost < best[0]:
-            best = (cost, widths, chosen)
-    assert best is not None  # m = 16 always fits
-    cost, widths, chosen = best
-    starts = np.concatenate([[0], np.cumsum(widths)[:-1]]).tolist()
-    tables = tuple((int(s), w) for s, w, t in zip(starts, widths, chosen, strict=True) if t >= 0)
-    plans = _plans([w for _, w in tables], n)
+def _layout_for(low: int, n: int) -> Layout:
+    """Search table counts per threshold (2, 1 or 0) and a width per threshold class.
+
+    The pigeonhole bound for radius 31 needs sum(t_s + 1) >= 32. Within that, narrow tables
+    probed once (t = 1) and wide tables probed at t = 2 trade probes for candidates; the
+    search minimises the cost model over (counts, widths) under the bit budget (256) and the
+    memory cap. At 10M this picks 8 tables of 22 bits at t = 2 and 4 of 20 bits at t = 1.
+    """
+    log_n = max(8, round(np.log2(max(n, 2))))
+    widths = np.arange(max(8, log_n - 6), min(MAX_WIDTH, log_n + 4) + 1)
+    row_bytes = 3 if n < 1 << 24 else 4
+    unit = {t: _unit_costs(widths, n, t) for t in (0, 1, 2)}
+    best: tuple[float, tuple[int, ...], tuple[int, ...]] | None = None
+    for c2 in range(12):
+        for c1 in range(17):
+            c0 = max(0, MAX_RADIUS + 1 - 3 * c2 - 2 * c1)
+            m = c2 + c1 + c0
+            if c0 > 4 or not 1 <= m <= 24:
+                continue
+            classes = [(t, c) for t, c in ((2, c2), (1, c1), (0, c0)) if c]
+            grids = np.meshgrid(*([widths] * len(classes)), indexing="ij")
+            cost = sum(c * unit[t][g - widths[0]] for (t, c), g in zip(classes, grids, strict=True))
+            bits = sum(c * g for (_, c), g in zip(classes, grids, strict=True))
+            offsets = sum(c * 4.0 * (2.0**g + 1) for (_, c), g in zip(classes, grids, strict=True))
+            # the cap is checked at both ends of the size bucket (offsets do not scale)
+            spare = MAX_TABLE_BYTES_PER_CODE - (m - 1) * row_bytes
+            room = min(spare * low, spare * n) + MAX_TABLE_EXTRA
+            ok = np.asarray((bits <= BITS) & (offsets <= room))
+            if not ok.any():
+                continue
+            cost = np.where(ok, cost, np.inf)
+            at = np.unravel_index(int(np.argmin(cost)), cost.shape)
+            if best is None or cost[at] < best[0]:
+                chosen = [int(g[at]) for g in grids]
+                table_widths = tuple(
+                    w for (_, c), w in zip(classes, chosen, strict=True) for _ in range(c)
+                )
+                table_ts = tuple(t for t, c in classes for _ in range(c))
+                best = (float(cost[at]), table_widths, table_ts)
+    assert best is not None  # 16 tables of 16 bits at t = 1 always fit
+    cost, table_widths, _ = best
+    starts = np.concatenate([[0], np.cumsum(table_widths)[:-1]]).tolist()
+    tables = tuple((int(s), w) for s, w in zip(starts, table_widths, strict=True))
+    plans = _plans(table_widths, n)
     per_radius = tuple(_cheapest(plans, r + 1 - len(tables))[1] for r in range(MAX_RADIUS + 1))
     return Layout(tables, per_radius, cost)
+
+
+def _unit_costs(widths: np.ndarray, n: int, t: int) -> np.ndarray:
+    probes = np.array([_probes(int(w), t) for w in widths], dtype=np.float64)
+    costs: np.ndarray = PROBE_COST * probes + probes * n / np.exp2(widths)
+    return costs
 
 
 # -- keys and masks ---------------------------------------------------------------------------
