@@ -147,3 +147,44 @@ def test_a_scanned_upload_is_decoded_once(guard: Guard, monkeypatch: pytest.Monk
     assert any(f.label == "pdq_hash" for f in decision.findings)
     assert len(list(guard.banks.entries("removed_content"))) == 1
     assert len(calls) == 1
+
+
+def _count_pixel_decodes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls: list[int] = []
+    real = Image.decoded
+
+    def counting(self: Image) -> object:
+        calls.append(1)
+        return real(self)
+
+    monkeypatch.setattr(Image, "decoded", counting)
+    return calls
+
+
+def test_a_hash_only_upload_scan_skips_the_pixel_decode(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no detector that reads pixels, an upload is decoded once, for hashing only; bad
+    bytes are still a typed error."""
+    from bastion.errors import InvalidInput
+
+    hash_only = settings.model_copy(update={"detectors": ["prompt_lexicon", "hash_match"]})
+    guard = Guard.from_settings(hash_only)
+    try:
+        calls = _count_pixel_decodes(monkeypatch)
+        decision = guard.scan_upload(encode(photo("camera")))
+        assert any(f.label == "pdq_hash" for f in decision.findings)
+        assert calls == []
+        with pytest.raises(InvalidInput) as raised:
+            guard.scan_upload(b"\xff\xd8\xff\xe0" + b"\x00" * 64)
+        assert raised.value.status == 422
+    finally:
+        guard.close()
+
+
+def test_an_upload_scan_with_a_pixel_detector_decodes_pixels(
+    guard: Guard, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _count_pixel_decodes(monkeypatch)
+    guard.scan_upload(encode(photo("camera")))
+    assert calls

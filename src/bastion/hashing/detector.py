@@ -30,6 +30,9 @@ class HashMatchDetector(Detector):
     name: ClassVar[str] = "hash_match"
     accepts: ClassVar[type] = Image
     labels: ClassVar[frozenset[str]] = frozenset({HASH_MATCH, PDQ_HASH})
+    # Hashes its own luma decode (reference-compatible: no EXIF turn, reduced JPEG decode),
+    # never Image.decoded(): an upload scan with no other image detector skips that decode.
+    reads_pixels: ClassVar[bool] = False
 
     banks: BankService | None = None
 
