@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any, Protocol
 
@@ -84,6 +84,9 @@ class Guard:
             bind = getattr(detector, "use_banks", None)
             if callable(bind):
                 bind(self.banks)
+            bind_db = getattr(detector, "use_database", None)
+            if callable(bind_db):
+                bind_db(self.db)
             detector.warm_up()
         self.runner = Runner(
             components.detectors,
@@ -116,6 +119,7 @@ class Guard:
         registry = registry or default_registry()
         detectors = registry.create(settings.detectors, settings.detector_options)
         from bastion.hashing.staydown import StayDownEffect
+        from bastion.workflow.effects import OpenCaseEffect
 
         banks = BankService(
             db,
@@ -130,7 +134,8 @@ class Guard:
             detectors=detectors,
             secret=settings.resolved_secret(),
             known_labels=registry.labels(),
-            effects=(StayDownEffect(),) if settings.stay_down else (),
+            # Bank blocked images first, then turn blocked or held content into cases.
+            effects=((StayDownEffect(),) if settings.stay_down else ()) + (OpenCaseEffect(),),
             banks=banks,
         )
         return cls(components, clock=clock)
@@ -192,6 +197,10 @@ class Guard:
         started = time.perf_counter()
         findings = [*self.runner.run(items), *extra_findings]
         decision = self._decide(findings, surface, context, request_id=request_id)
+        images = [i.content for i in items if isinstance(i.content, Image)]
+        if surface is not Surface.GENERATION and len(images) == 1:
+            # The checked image's identity (a hash, never the image) links it to cases.
+            decision = replace(decision, content_sha256=images[0].sha256)
         decision = decision.with_timing((time.perf_counter() - started) * 1000)
         stored = self._stored_prompt(prompt, decision) if prompt is not None else None
         self.writer.write(decision, stored)
