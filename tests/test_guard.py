@@ -16,6 +16,7 @@ from bastion.settings import Settings
 from bastion.testing import FrozenClock, fake_detector_class, make_registry
 from tests.conftest import TEST_SECRET
 
+
 def _tiny_png() -> bytes:
     from io import BytesIO
 

@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any, Protocol
 
@@ -97,6 +97,9 @@ class Guard:
             if callable(bind):
                 bind(self.banks)
             detector.configure(self.settings)
+            bind_db = getattr(detector, "use_database", None)
+            if callable(bind_db):
+                bind_db(self.db)
             detector.warm_up()
         self.runner = Runner(
             components.detectors,
@@ -141,6 +144,7 @@ class Guard:
         registry = registry or default_registry()
         detectors = registry.create(settings.detectors, settings.detector_options)
         from bastion.hashing.staydown import StayDownEffect
+        from bastion.workflow.effects import OpenCaseEffect
 
         banks = BankService(
             db,
@@ -155,7 +159,8 @@ class Guard:
             detectors=detectors,
             secret=settings.resolved_secret(),
             known_labels=registry.labels(),
-            effects=(StayDownEffect(),) if settings.stay_down else (),
+            # Bank blocked images first, then turn blocked or held content into cases.
+            effects=((StayDownEffect(),) if settings.stay_down else ()) + (OpenCaseEffect(),),
             banks=banks,
         )
         return cls(components, clock=clock)
@@ -271,6 +276,10 @@ class Guard:
         derived = list(derive(detected)) if derive is not None else []
         findings = [*detected, *extra_findings, *derived]
         decision = self._decide(findings, surface, context, request_id=request_id)
+        images = [i.content for i in items if isinstance(i.content, Image)]
+        if surface is not Surface.GENERATION and len(images) == 1:
+            # The checked image's identity (a hash, never the image) links it to cases.
+            decision = replace(decision, content_sha256=images[0].sha256)
         decision = decision.with_timing((time.perf_counter() - started) * 1000)
         stored = self._stored_prompt(prompt, decision) if prompt is not None else None
         self.writer.write(decision, stored)

@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 
 HASH_MATCH = "hash_match"
 PDQ_HASH = "pdq_hash"
+# Emitted by bastion.workflow.detector (an exact copy of removed content); named here so the
+# stay-down effect can read it without depending on the workflow.
+REMOVED_IDENTICAL = "removed_identical"
 
 
 class HashMatchDetector(Detector):
