@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
 from bastion.findings import Finding
+
+if TYPE_CHECKING:
+    from bastion.guard import Guard
 
 
 class DetectorConfig(BaseModel):
@@ -33,9 +36,15 @@ class Detector(ABC):
     # thread and are abandoned at the deadline.
     inline: ClassVar[bool] = False
     enabled_by_default: ClassVar[bool] = True
+    # False for detectors that only describe content (provenance marks) and do not screen it
+    # for harm: they never count as "a detector that can screen this content" (fail closed).
+    screens: ClassVar[bool] = True
 
     def __init__(self, config: DetectorConfig | None = None) -> None:
         self.config = config if config is not None else self.Config()
+
+    def bind(self, guard: Guard) -> None:  # noqa: B027 - optional hook, empty by design
+        """Receive the guard's shared services (settings, storage) before warm-up."""
 
     def warm_up(self) -> None:  # noqa: B027 - optional hook, empty by design
         """Load models or data once per process, before the first request."""
