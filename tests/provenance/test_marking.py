@@ -47,7 +47,8 @@ def test_mark_then_verify_links_to_the_decision(marking_guard: Guard, photo_jpeg
     report = marking_guard.verify(marked.data)
     assert report.decision_id == decision_id
     assert report.watermark.detection.detected
-    assert report.watermark.linked and report.watermark.own_issuer
+    assert report.watermark.linked
+    assert report.watermark.own_issuer
     assert report.watermark.to_dict()["output_id"] == marked.output_id
     assert report.c2pa.state == "valid"  # the service trusts its own signing root
     assert report.c2pa.ai_generated
@@ -107,7 +108,8 @@ def test_unlinked_mark_and_bad_images(marking_guard: Guard, photo_jpeg: bytes) -
     marked = marking_guard.mark(photo_jpeg, None)
     assert marked.decision_id is None
     report = marking_guard.verify(marked.data)
-    assert report.watermark.linked and report.decision_id is None
+    assert report.watermark.linked
+    assert report.decision_id is None
     for bad in (b"", b"not an image", photo_jpeg[:200]):
         with pytest.raises(InvalidInput):
             marking_guard.mark(bad, None)

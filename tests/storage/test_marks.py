@@ -13,7 +13,8 @@ NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 def test_reserve_complete_and_look_up(database: Database) -> None:
     repo = MarkRepository(database)
     mark = repo.reserve(issuer=3, decision_id="d-1", source_sha256="ab" * 32, now=NOW)
-    assert len(mark.output_id) == 8 and int(mark.output_id, 16) >= 0
+    assert len(mark.output_id) == 8
+    assert int(mark.output_id, 16) >= 0
     assert repo.get(3, mark.output_id) is None  # reservations are not marks yet
     done = repo.complete(
         mark,
@@ -25,7 +26,9 @@ def test_reserve_complete_and_look_up(database: Database) -> None:
     )
     loaded = repo.get(3, mark.output_id.upper())
     assert loaded == done
-    assert loaded is not None and loaded.complete and loaded.created_at == NOW
+    assert loaded is not None
+    assert loaded.complete
+    assert loaded.created_at == NOW
     assert repo.get(4, mark.output_id) is None  # another issuer's id space
     assert repo.for_decision("d-1") == [done]
     repo.release(done)  # completed marks are never released

@@ -7,12 +7,12 @@ from fastapi import FastAPI
 from bastion import __version__
 from bastion.api import errors
 from bastion.api.limits import BodyLimit
-from bastion.api.routes import decisions, generations, health
+from bastion.api.routes import decisions, generations, health, provenance
 from bastion.guard import Guard
 from bastion.settings import Settings
 from bastion.storage.keys import ApiKeyRepository
 
-ROUTERS = (health.router, generations.router, decisions.router)
+ROUTERS = (health.router, generations.router, decisions.router, provenance.router)
 
 
 def create_app(settings: Settings | None = None, *, guard: Guard | None = None) -> FastAPI:

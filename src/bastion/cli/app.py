@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bastion.cli import check, db, keys, screen, serve
+from bastion.cli import check, db, keys, provenance, screen, serve
 
 app = typer.Typer(
     name="bastion",
@@ -19,6 +19,7 @@ check.register(app)
 screen.register(app)
 keys.register(app)
 db.register(app)
+provenance.register(app)
 
 
 def main() -> None:
