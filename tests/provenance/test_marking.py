@@ -172,3 +172,19 @@ def test_report_is_json(marking_guard: Guard, photo_jpeg: bytes) -> None:
     assert data["watermark"]["detected"] is True
     assert data["c2pa"]["state"] == "valid"
     assert json.loads(json.dumps(marked.to_dict()))["watermark"]["verified"] is True
+
+
+def test_development_ca_is_created_once_and_labelled(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from cryptography import x509
+
+    data_dir = Path(str(tmp_path)) / "data"
+    first = ensure_dev_signer(data_dir)
+    chain = first.chain.read_bytes()
+    assert ensure_dev_signer(data_dir).chain.read_bytes() == chain  # reused, not replaced
+    assert oct(first.key.stat().st_mode & 0o777) == "0o600"
+    leaf, root = x509.load_pem_x509_certificates(chain)
+    assert "DEVELOPMENT" in leaf.subject.rfc4514_string()
+    assert "not for production" in root.subject.rfc4514_string()
+    assert [p.name for p in data_dir.iterdir()] == ["c2pa-dev"]  # no staging folders left

@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime
 import logging
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,12 +59,22 @@ def ensure_dev_signer(data_dir: Path, *, now: datetime.datetime | None = None) -
             files.folder,
         )
         return files
+    # Written into a private folder and renamed into place in one step, so two processes
+    # starting at once never mix one's certificate with the other's key.
     try:
-        files.folder.mkdir(parents=True, exist_ok=True)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        staging = DevFiles(Path(tempfile.mkdtemp(prefix=f".{FOLDER}-", dir=data_dir)))
         root_pem, chain_pem, key_pem = _issue(now or datetime.datetime.now(datetime.UTC))
-        _write(files.root, root_pem, 0o644)
-        _write(files.chain, chain_pem, 0o644)
-        _write(files.key, key_pem, 0o600)
+        _write(staging.root, root_pem, 0o644)
+        _write(staging.chain, chain_pem, 0o644)
+        _write(staging.key, key_pem, 0o600)
+        try:
+            os.rename(staging.folder, files.folder)
+        except OSError:
+            if not files.key.exists():
+                raise
+            shutil.rmtree(staging.folder, ignore_errors=True)  # another process won the race
+            return files
     except OSError as exc:
         raise ConfigError(
             f"cannot create the development C2PA signer in {files.folder}: {exc}"
@@ -76,11 +88,9 @@ def ensure_dev_signer(data_dir: Path, *, now: datetime.datetime | None = None) -
 
 
 def _write(path: Path, data: bytes, mode: int) -> None:
-    temporary = path.with_suffix(path.suffix + ".tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)
-    os.replace(temporary, path)
 
 
 def _name(common_name: str) -> x509.Name:

@@ -27,7 +27,7 @@ gives P(S ≥ t) ≤ exp(−t²/2). The detector tries ``CANDIDATES × ALIGNMENT
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import cv2
@@ -111,6 +111,9 @@ class Detection:
     period: tuple[float, float] | None = None  # working-size pixels per tile (x, y)
     # Share of the 210 coded bits read correctly before error correction (0.5 = chance).
     coded_agreement: float | None = None
+    # The decoded 64-bit message (payload and CRC), kept even when nothing was detected, for
+    # measuring bit accuracy; never reported.
+    message: int | None = field(default=None, repr=False)
 
     @property
     def score(self) -> float:
@@ -195,6 +198,7 @@ class Watermarker:
             payload=payload if detected else None,
             period=(px, py),
             coded_agreement=float(np.mean((soft > 0) == (coded > 0))),
+            message=int("".join(str(int(b)) for b in bits), 2),
         )
 
 
