@@ -132,3 +132,11 @@ def test_constructor_validates() -> None:
         Watermarker(b"")
     with pytest.raises(ValueError):
         Watermarker(KEY, strength=20)
+
+
+@pytest.mark.parametrize("size", [(2048, 256), (1024, 1024), (300, 300)])
+def test_wide_square_and_small_images(marker: Watermarker, size: tuple[int, int]) -> None:
+    payload = Payload(issuer=2, output_id=0xCAFE)
+    pixels = marker.embed(images.photo("rocket", size), payload)
+    for transform in ("none", "jpeg_resize_jpeg", "crop_10_per_side"):
+        assert marker.detect(images.TRANSFORMS[transform](pixels)).payload == payload

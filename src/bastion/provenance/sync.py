@@ -25,7 +25,8 @@ import scipy.fft
 
 from bastion.provenance.tiles import CANONICAL, CHIPS, Floats, Layout, band_mask
 
-WORKING_SIDE = 512  # the detector's longest side, in pixels
+WORKING_SIDE = 512  # the detector's longest side, in pixels …
+WORKING_SHORT_SIDE = 192  # … unless that would leave the shortest side under this
 MIN_PERIOD = 44.0  # working pixels per tile that the search considers
 MAX_PERIOD = 180.0
 MAX_ASPECT = 0.2  # log-ratio of horizontal to vertical period followed (about ±20 %)
@@ -45,6 +46,12 @@ def _lattice() -> tuple[Floats, Floats]:
 _KX, _KY = _lattice()
 
 
+def working_scale(height: int, width: int) -> float:
+    """Longest side to WORKING_SIDE, but keep very wide images at least WORKING_SHORT_SIDE
+    high (their tiles follow the short side); never upscale."""
+    return min(1.0, max(WORKING_SIDE / max(height, width), WORKING_SHORT_SIDE / min(height, width)))
+
+
 def working_image(gray: npt.NDArray[np.uint8]) -> Floats:
     """Downscale luminance to the working size (never up) and whiten it.
 
@@ -53,7 +60,7 @@ def working_image(gray: npt.NDArray[np.uint8]) -> Floats:
     weigh alike.
     """
     height, width = gray.shape
-    scale = min(1.0, WORKING_SIDE / max(height, width))
+    scale = working_scale(height, width)
     luma = gray.astype(np.float32)
     if scale < 1.0:
         size = (max(1, round(width * scale)), max(1, round(height * scale)))

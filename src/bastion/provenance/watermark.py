@@ -156,7 +156,10 @@ class Watermarker:
                 "on the shortest side",
                 field="image",
             )
-        period = max(MIN_PERIOD, round(max(height, width) / TILES_PER_SIDE))
+        # An eighth of the longest side, but at least two tiles across the shortest one.
+        period = max(
+            MIN_PERIOD, min(round(max(height, width) / TILES_PER_SIDE), min(height, width) // 2)
+        )
         coded = ecc.encode(payload.bits())
         tile = self.layout.tile(coded, period)
         pattern = np.tile(tile, (-(-height // period), -(-width // period)))[:height, :width]
