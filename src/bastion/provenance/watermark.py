@@ -4,10 +4,10 @@
 rate-1/3 convolutional code (210 coded bits) and spread over four chips each.
 
 **Embedding.** The 32 × 32-chip tile (see :mod:`bastion.provenance.tiles`) is interpolated to a
-period of ``max(128, longest side / 8)`` pixels, repeated over the image and added to the
-luminance (the same amount to R, G and B, so colours keep their hue), scaled by a texture mask
-so that flat areas get less. The mark lives below an eighth of the sampling rate, which is what
-survives halving the image and JPEG's coarse quantisation.
+period of ``max(128, longest side / 7)`` pixels (at most half the shortest side), repeated over
+the image and added to the luminance (the same amount to R, G and B, so colours keep their
+hue), scaled by a texture mask so that flat areas get less. The mark lives below about a ninth
+of the sampling rate, which is what survives halving the image and JPEG's coarse quantisation.
 
 **Detection.** :mod:`bastion.provenance.sync` finds the tile period from the spectrum, folds
 the image into one tile and finds the shift with the pilot chips. The coded bits are decoded
@@ -44,11 +44,11 @@ CRC_BITS = 16
 CANDIDATES = 3  # period candidates decoded per image
 MIN_SIDE = 256  # shortest side that can carry a reliable mark
 MIN_PERIOD = 128  # pixels per tile in the marked image
-TILES_PER_SIDE = 8
+TILES_PER_SIDE = 7
 DEFAULT_STRENGTH = 2.3  # RMS change of luminance, in 8-bit levels (about 41 dB PSNR)
 _MASK_WINDOW = 9
 _MASK_FLOOR = 4.0
-_MASK_EXPONENT = 0.8
+_MASK_EXPONENT = 0.7
 _MASK_CAP = 3.0
 
 _LOG_TRIALS = math.log(CANDIDATES * sync.ALIGNMENTS) + (ISSUER_BITS + OUTPUT_ID_BITS) * math.log(2)
@@ -231,5 +231,7 @@ def _mask(gray: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
     small_mask = cv2.pow(local + _MASK_FLOOR, _MASK_EXPONENT)
     mask = np.asarray(cv2.resize(small_mask, (width, height), interpolation=cv2.INTER_LINEAR))
     mask = mask.astype(np.float32) * (1.0 / math.sqrt(float(np.mean(mask * mask))))
-    capped: npt.NDArray[np.float32] = np.minimum(mask, np.float32(_MASK_CAP))
-    return capped
+    capped = np.minimum(mask, np.float32(_MASK_CAP))
+    # Back to unit RMS after capping, so every image gets the same PSNR budget.
+    unit: npt.NDArray[np.float32] = capped * np.float32(1.0 / math.sqrt(float(np.mean(capped**2))))
+    return unit
