@@ -33,7 +33,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageEnhance
 
-from bastion.provenance.watermark import THRESHOLD, Payload, Watermarker, p_value
+from bastion.provenance.watermark import CANDIDATES, THRESHOLD, Payload, Watermarker, p_value
 
 Pixels = np.ndarray
 SIZE = (1024, 768)
@@ -328,7 +328,8 @@ def false_positives(ours: Watermarker, count: int, seed: int) -> None:
     print(f"\n## False positives: {count} unmarked images ({elapsed:.0f} s)\n")
     print(f"Detected: **{detections} of {count}**. Threshold S ≥ {THRESHOLD:.2f} and a valid "
           f"CRC; theoretical bound per image {p_value(THRESHOLD):.0e} "
-          f"(Hoeffding over 3 period candidates × 16,384 alignments × 2^48 payloads).")  # fmt: skip
+          f"(Hoeffding over {CANDIDATES} period candidates × 16,384 alignments × 2^48 "
+          f"payloads).")  # fmt: skip
     highest = f"highest S among them {max(crc_valid):.2f}" if crc_valid else "none"
     print(f"Decoded messages that passed the CRC by chance: {len(crc_valid)} "
           f"(about {count / 65536:.2f} expected); {highest}.\n")  # fmt: skip

@@ -20,7 +20,7 @@ predicts. For an unmarked image the key's signs are independent of the image, so
 alignment and any one message ``S`` is a normalised Rademacher sum and Hoeffding's inequality
 gives P(S ≥ t) ≤ exp(−t²/2). The detector tries ``CANDIDATES × ALIGNMENTS`` alignments and
 2^48 messages with a valid CRC, so the false-positive probability of one detection is at most
-``N · exp(−t²/2)`` with N = 3 · 16384 · 2^48 ≈ 2^63.6. :data:`THRESHOLD` makes that bound
+``N · exp(−t²/2)`` with N = 2 · 16384 · 2^48 = 2^63. :data:`THRESHOLD` makes that bound
 1e-6; ``Detection.p_value`` reports it for the observed S.
 """
 
@@ -41,7 +41,7 @@ from bastion.provenance.tiles import MESSAGE_BITS, Layout
 ISSUER_BITS = 16
 OUTPUT_ID_BITS = 32
 CRC_BITS = 16
-CANDIDATES = 3  # period candidates decoded per image
+CANDIDATES = 2  # period candidates decoded per image
 MIN_SIDE = 256  # shortest side that can carry a reliable mark
 MIN_PERIOD = 128  # pixels per tile in the marked image
 TILES_PER_SIDE = 7
