@@ -141,10 +141,17 @@ def refine(spec: Spectrum, period: float) -> tuple[float, float]:
 
 
 def _aspect(spec: Spectrum, period: float) -> tuple[float, float]:
+    """The best horizontal and vertical periods when one of them, or their mean, is
+    ``period`` (a uniform candidate may have locked onto either axis of a stretched image)."""
     ratios = np.linspace(-MAX_ASPECT, MAX_ASPECT, 41).astype(np.float32)
-    px = (period * np.exp(ratios / 2)).astype(np.float32)
-    py = (period * np.exp(-ratios / 2)).astype(np.float32)
-    best = int(np.argmax(_comb(spec.peaks, spec, px, py, smooth=False)))
+    fixed = np.full_like(ratios, period)
+    px = np.concatenate([period * np.exp(ratios / 2), fixed, period * np.exp(ratios)])
+    py = np.concatenate([period * np.exp(-ratios / 2), period * np.exp(ratios), fixed])
+    best = int(
+        np.argmax(
+            _comb(spec.peaks, spec, px.astype(np.float32), py.astype(np.float32), smooth=False)
+        )
+    )
     return float(px[best]), float(py[best])
 
 
@@ -199,21 +206,22 @@ def fold(image: Floats, px: float, py: float) -> npt.NDArray[np.complex64]:
 
 SHIFT_STEP = 0.5  # the alignment is chosen on a half-pixel grid (counted in the error bound)
 ALIGNMENTS = int((CANONICAL / SHIFT_STEP) ** 2)  # per period candidate
+_FINE = int(CANONICAL / SHIFT_STEP)
 
 
 def align(folded: npt.NDArray[np.complex64], layout: Layout) -> tuple[float, float]:
-    """The cyclic shift (in canonical pixels, half-pixel grid) that best matches the pilots."""
-    corr = np.real(scipy.fft.ifft2(folded * layout.pilot_spectrum))
+    """The cyclic shift (canonical pixels, half-pixel grid) that best matches the pilots.
+
+    The correlation's spectrum is band-limited, so zero-padding it to twice the size gives
+    the correlation exactly at every half-pixel shift.
+    """
+    product = folded * layout.pilot_spectrum
+    fine = np.zeros((_FINE, _FINE), dtype=np.complex64)
+    k = np.fft.fftfreq(CANONICAL, 1 / CANONICAL).astype(int) % _FINE
+    fine[np.ix_(k, k)] = product
+    corr = np.real(scipy.fft.ifft2(fine))
     iy, ix = np.unravel_index(int(np.argmax(corr)), corr.shape)
-    n = CANONICAL
-
-    def vertex(a: float, b: float, c: float) -> float:
-        curve = a - 2 * b + c
-        return 0.0 if curve >= 0 else 0.5 * (a - c) / curve
-
-    dy = vertex(corr[(iy - 1) % n, ix], corr[iy, ix], corr[(iy + 1) % n, ix])
-    dx = vertex(corr[iy, (ix - 1) % n], corr[iy, ix], corr[iy, (ix + 1) % n])
-    return iy + round(dy / SHIFT_STEP) * SHIFT_STEP, ix + round(dx / SHIFT_STEP) * SHIFT_STEP
+    return iy * SHIFT_STEP, ix * SHIFT_STEP
 
 
 def chips_at(folded: npt.NDArray[np.complex64], shift: tuple[float, float]) -> Floats:

@@ -4,10 +4,11 @@
 rate-1/3 convolutional code (210 coded bits) and spread over four chips each.
 
 **Embedding.** The 32 × 32-chip tile (see :mod:`bastion.provenance.tiles`) is interpolated to a
-period of ``max(128, longest side / 7)`` pixels (at most half the shortest side), repeated over
-the image and added to the luminance (the same amount to R, G and B, so colours keep their
-hue), scaled by a texture mask so that flat areas get less. The mark lives below about a ninth
-of the sampling rate, which is what survives halving the image and JPEG's coarse quantisation.
+period of ``max(128, longest side / n)`` pixels (at most half the shortest side; n = 6, 7 or 8
+as the image is flatter or busier), repeated over the image and added to the luminance (the
+same amount to R, G and B, so colours keep their hue), scaled by a texture mask so that flat
+areas get less. The mark lives below about a ninth of the sampling rate, which is what
+survives halving the image and JPEG's coarse quantisation.
 
 **Detection.** :mod:`bastion.provenance.sync` finds the tile period from the spectrum, folds
 the image into one tile and finds the shift with the pilot chips. The coded bits are decoded
@@ -36,7 +37,7 @@ import numpy.typing as npt
 
 from bastion.errors import InvalidInput
 from bastion.provenance import ecc, sync
-from bastion.provenance.tiles import MESSAGE_BITS, Layout
+from bastion.provenance.tiles import CHIPS_PER_BIT, MESSAGE_BITS, PILOT_COUNT, Layout
 
 ISSUER_BITS = 16
 OUTPUT_ID_BITS = 32
@@ -44,7 +45,11 @@ CRC_BITS = 16
 CANDIDATES = 2  # period candidates decoded per image
 MIN_SIDE = 256  # shortest side that can carry a reliable mark
 MIN_PERIOD = 128  # pixels per tile in the marked image
-TILES_PER_SIDE = 7
+# Tiles along the longest side, by the share of flat pixels (local deviation under 2 levels):
+# busy images keep the mark at higher frequencies, where their own texture is weaker; flat ones
+# (drawings, skies) at lower frequencies, which JPEG keeps even where the image is flat.
+TILES_BY_FLATNESS = ((0.8, 6), (0.4, 7), (0.0, 8))
+_FLAT_LEVEL = 2.0
 DEFAULT_STRENGTH = 2.3  # RMS change of luminance, in 8-bit levels (about 41 dB PSNR)
 _MASK_WINDOW = 9
 _MASK_FLOOR = 4.0
@@ -156,14 +161,15 @@ class Watermarker:
                 "on the shortest side",
                 field="image",
             )
-        # An eighth of the longest side, but at least two tiles across the shortest one.
-        period = max(
-            MIN_PERIOD, min(round(max(height, width) / TILES_PER_SIDE), min(height, width) // 2)
-        )
+        mask, flat = _mask(gray)
+        tiles = next(count for share, count in TILES_BY_FLATNESS if flat >= share)
+        # A few tiles along the longest side, but at least two across the shortest one.
+        longest, shortest = max(height, width), min(height, width)
+        period = max(MIN_PERIOD, min(round(longest / tiles), shortest // 2))
         coded = ecc.encode(payload.bits())
         tile = self.layout.tile(coded, period)
         pattern = np.tile(tile, (-(-height // period), -(-width // period)))[:height, :width]
-        delta = (self.strength * _mask(gray)) * pattern
+        delta = (self.strength * mask) * pattern
         if pixels.ndim == 3:
             delta = np.asarray(cv2.merge([delta, delta, delta]), np.float32)
         return np.asarray(cv2.add(pixels, delta, dtype=cv2.CV_8U), dtype=np.uint8)
@@ -186,7 +192,7 @@ class Watermarker:
 
     def _decode(self, image: npt.NDArray[np.float32], px: float, py: float) -> Detection:
         folded = sync.fold(image, px, py)
-        chips = sync.chips_at(folded, sync.align(folded, self.layout))
+        chips = self._chips(folded)
         soft = self.layout.soft_bits(chips)
         bits = ecc.decode(soft / (float(np.std(soft)) or 1.0), MESSAGE_BITS)
         payload = Payload.from_bits(bits)
@@ -204,6 +210,25 @@ class Watermarker:
             message=int("".join(str(int(b)) for b in bits), 2),
         )
 
+    def _chips(self, folded: npt.NDArray[np.complex64]) -> npt.NDArray[np.float32]:
+        """Chip readings at the best half-pixel alignment.
+
+        The pilots give the shift; the half-pixel neighbours of it are then compared by the
+        energy all chips collect (pilot sum and coded-bit sums, each per chip), which uses the
+        data chips too without decoding them. Every choice stays on the half-pixel grid that
+        the false-positive bound counts.
+        """
+        base_y, base_x = sync.align(folded, self.layout)
+        steps = (-sync.SHIFT_STEP, 0.0, sync.SHIFT_STEP)
+        readings = [sync.chips_at(folded, (base_y + y, base_x + x)) for y in steps for x in steps]
+
+        def energy(chips: npt.NDArray[np.float32]) -> float:
+            pilots = float(self.layout.pilot_values(chips).sum())
+            soft = self.layout.soft_bits(chips)
+            return pilots * pilots / PILOT_COUNT + float(soft @ soft) / CHIPS_PER_BIT
+
+        return max(readings, key=energy)
+
 
 def _luma(pixels: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
     if pixels.dtype != np.uint8 or pixels.ndim not in (2, 3):
@@ -215,8 +240,9 @@ def _luma(pixels: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
     return np.asarray(cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY), dtype=np.uint8)
 
 
-def _mask(gray: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
-    """Texture mask with unit RMS: more mark where the image is busy, less where it is flat.
+def _mask(gray: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.float32], float]:
+    """Texture mask with unit RMS (more mark where the image is busy, less where it is flat),
+    and the share of flat pixels.
 
     The local standard deviation is computed at half resolution (the mask is smooth) and
     scaled back up.
@@ -228,10 +254,11 @@ def _mask(gray: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
     mean = cv2.boxFilter(luma, -1, window)
     square = cv2.boxFilter(luma * luma, -1, window)
     local = np.sqrt(np.maximum(square - mean * mean, 0.0))
+    flat = float(np.mean(local < _FLAT_LEVEL))
     small_mask = cv2.pow(local + _MASK_FLOOR, _MASK_EXPONENT)
     mask = np.asarray(cv2.resize(small_mask, (width, height), interpolation=cv2.INTER_LINEAR))
     mask = mask.astype(np.float32) * (1.0 / math.sqrt(float(np.mean(mask * mask))))
     capped = np.minimum(mask, np.float32(_MASK_CAP))
     # Back to unit RMS after capping, so every image gets the same PSNR budget.
     unit: npt.NDArray[np.float32] = capped * np.float32(1.0 / math.sqrt(float(np.mean(capped**2))))
-    return unit
+    return unit, flat
