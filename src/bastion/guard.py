@@ -13,7 +13,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Any, Protocol
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bastion.clock import Clock, SystemClock
 from bastion.content import Image, Prompt
@@ -22,7 +23,7 @@ from bastion.detectors.base import Detector
 from bastion.detectors.image import delta
 from bastion.detectors.registry import Registry, default_registry
 from bastion.detectors.runner import Item, Runner
-from bastion.errors import InvalidInput
+from bastion.errors import InvalidInput, OutputNotAllowed
 from bastion.findings import (
     SUBJECT_OUTPUT,
     SUBJECT_PROMPT,
@@ -39,6 +40,9 @@ from bastion.settings import Settings
 from bastion.storage.db import Database
 from bastion.storage.decisions import DecisionRepository, StoredPrompt
 from bastion.storage.writer import BackgroundWriter, DecisionWriter, SyncWriter
+
+if TYPE_CHECKING:
+    from bastion.provenance.service import MarkedImage, Provenance, ProvenanceReport
 
 # Context keys a caller may set; everything else is rejected so typos do not pass silently.
 CALLER_CONTEXT_KEYS = frozenset({"verified_adult", "user_id", "platform", "feature"})
@@ -93,13 +97,8 @@ class Guard:
             self.policy, known | components.known_labels | DERIVED_LABELS | {DETECTOR_ERROR}
         )
         for detector in components.detectors:
-            bind = getattr(detector, "use_banks", None)
-            if callable(bind):
-                bind(self.banks)
-            detector.configure(self.settings)
-            bind_db = getattr(detector, "use_database", None)
-            if callable(bind_db):
-                bind_db(self.db)
+            detector.bind(self)
+        for detector in components.detectors:
             detector.warm_up()
         self.runner = Runner(
             components.detectors,
@@ -286,6 +285,55 @@ class Guard:
         for effect in self.effects:
             effect.after(self, decision, items)
         return decision
+
+    # -- provenance ---------------------------------------------------------------------------
+
+    @cached_property
+    def provenance(self) -> Provenance:
+        """Watermark and C2PA services (built on first use: they load OpenCV and c2pa)."""
+        from bastion.provenance.service import Provenance
+
+        return Provenance(self.settings, self.db, self.clock)
+
+    def mark(
+        self,
+        image: bytes | Image,
+        decision: Decision | str | None,
+        *,
+        generator: str | None = None,
+    ) -> MarkedImage:
+        """Watermark and C2PA-sign an output whose stored decision allows it.
+
+        ``decision`` is the output's decision (or its id); the stored record is what counts,
+        and anything but ``allow`` raises :class:`~bastion.errors.OutputNotAllowed`. ``None``
+        marks without a link (operators marking content made outside the guarded flow).
+        """
+        data = self._image(image, "image").data
+        decision_id = None
+        if decision is not None:
+            if not isinstance(decision, Decision | str):
+                raise InvalidInput("decision must be a Decision or a decision id", field="decision")
+            stored = self.get_decision(decision if isinstance(decision, str) else decision.id)
+            if stored.action is not Action.ALLOW:
+                raise OutputNotAllowed(
+                    f"decision {stored.id} is {stored.action.value}; only allowed outputs are "
+                    "marked",
+                    field="decision_id",
+                )
+            if stored.surface is Surface.UPLOAD:
+                raise InvalidInput("upload decisions do not mark outputs", field="decision_id")
+            if stored.content_sha256 and stored.content_sha256 != hashlib.sha256(data).hexdigest():
+                raise InvalidInput(
+                    f"decision {stored.id} was taken about other content", field="image"
+                )
+            decision_id = stored.id
+        return self.provenance.mark(
+            data, decision_id, generator=generator or self.settings.generator_name
+        )
+
+    def verify(self, image: bytes | Image) -> ProvenanceReport:
+        """Read an image's watermark and C2PA manifest; link the watermark to its decision."""
+        return self.provenance.inspect(self._image(image, "image").data)
 
     def explain(self, decision: Decision) -> str:
         from bastion.explain import render

@@ -19,6 +19,7 @@ from bastion.detectors.base import Detector
 from bastion.findings import Finding
 
 if TYPE_CHECKING:
+    from bastion.guard import Guard
     from bastion.hashing.banks import BankService
 
 HASH_MATCH = "hash_match"
@@ -35,8 +36,8 @@ class HashMatchDetector(Detector):
 
     banks: BankService | None = None
 
-    def use_banks(self, banks: BankService) -> None:
-        self.banks = banks
+    def bind(self, guard: Guard) -> None:
+        self.banks = guard.banks
 
     def warm_up(self) -> None:
         if self.banks is not None:

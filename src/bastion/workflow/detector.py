@@ -25,6 +25,7 @@ from bastion.hashing.detector import REMOVED_IDENTICAL
 from bastion.workflow.staydown import SqlStayDown
 
 if TYPE_CHECKING:
+    from bastion.guard import Guard
     from bastion.storage.db import Database
 
 __all__ = ["REMOVED_IDENTICAL", "RemovedContentDetector"]
@@ -38,8 +39,8 @@ class RemovedContentDetector(Detector):
     db: Database | None = None
     stay_down = SqlStayDown()
 
-    def use_database(self, db: Database) -> None:
-        self.db = db
+    def bind(self, guard: Guard) -> None:
+        self.db = guard.db
 
     def detect(self, item: Any, *, subject: str) -> Sequence[Finding]:
         if self.db is None:

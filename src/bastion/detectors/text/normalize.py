@@ -279,6 +279,66 @@ def letter_variants(token: str, limit: int = 8) -> list[str]:
     return [v + tail for v in variants if v + tail != token][:limit]
 
 
+# Latin letters that pass for Greek or Cyrillic ones, for words that mix the scripts
+# ("γyμvή" written with Latin y and v is "γυμνή").
+_TO_GREEK = str.maketrans(
+    {
+        "a": "α",
+        "b": "β",
+        "e": "ε",
+        "h": "η",
+        "i": "ι",
+        "k": "κ",
+        "n": "η",
+        "o": "ο",
+        "p": "ρ",
+        "t": "τ",
+        "u": "υ",
+        "v": "ν",
+        "x": "χ",
+        "y": "υ",
+        "w": "ω",
+        "z": "ζ",
+    }
+)
+_TO_CYRILLIC = str.maketrans(
+    {
+        "a": "а",
+        "b": "в",
+        "c": "с",
+        "e": "е",
+        "h": "н",
+        "k": "к",
+        "m": "м",
+        "o": "о",
+        "p": "р",
+        "t": "т",
+        "x": "х",
+        "y": "у",
+        "i": "і",
+        "3": "з",
+        "r": "г",
+        "n": "п",
+        "u": "и",
+    }
+)
+_LATIN = re.compile(r"[a-z]")
+_GREEK = re.compile(r"[\u0370-\u03ff]")
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+
+
+def script_variants(token: str) -> list[str]:
+    """A word mixing Latin with Greek or Cyrillic letters, written wholly in the other script."""
+    if not _LATIN.search(token):
+        return []
+    variants = []
+    if _GREEK.search(token):
+        variants.append(token.translate(_TO_GREEK))
+    if _CYRILLIC.search(token):
+        variants.append(token.translate(_TO_CYRILLIC))
+    return variants
+
+
 def stretched_alternatives(tokens: Sequence[str]) -> list[tuple[str, ...]]:
     """For words with a letter written three or more times ("auuus", "gooolom"), the token
     sequence with such runs written once, and written twice."""

@@ -16,6 +16,7 @@ from pydantic import Field
 from bastion.content import Prompt
 from bastion.detectors.base import Detector, DetectorConfig
 from bastion.detectors.text.ages import ADULT_AGE, AgeReader
+from bastion.detectors.text.common_words import common_words
 from bastion.detectors.text.lexicon import Hit, Lexicon, load_lexicon
 from bastion.detectors.text.names import FULL_NAME_WEIGHT, full_names, load_names
 from bastion.detectors.text.normalize import Form, normalize
@@ -50,6 +51,11 @@ class PromptLexiconConfig(DetectorConfig):
         default_factory=list, description="Directories of extra lexicon YAML files."
     )
     fuzzy: bool = Field(default=True, description="Match one-edit misspellings of long words.")
+    common_words: bool = Field(
+        default=True,
+        description="Never correct an ordinary word of any language into a lexicon term "
+        "(wordfreq's common-word lists).",
+    )
 
 
 class PromptLexiconDetector(Detector):
@@ -62,6 +68,7 @@ class PromptLexiconDetector(Detector):
     def __init__(self, config: DetectorConfig | None = None) -> None:
         super().__init__(config)
         self._lexicon: Lexicon | None = None
+        self._common: frozenset[str] = frozenset()
         self._ages: AgeReader | None = None
 
     def warm_up(self) -> None:
@@ -69,6 +76,7 @@ class PromptLexiconDetector(Detector):
 
     def _loaded(self) -> tuple[Lexicon, AgeReader]:
         if self._lexicon is None or self._ages is None:
+            self._common = common_words() if self._config.common_words else frozenset()
             self._lexicon = load_lexicon(self._config.extra_lexicon_dirs)
             self._ages = AgeReader(self._lexicon.languages)
         return self._lexicon, self._ages
@@ -82,15 +90,18 @@ class PromptLexiconDetector(Detector):
         entries: dict[str, list[Entry]] = defaultdict(list)
         nudity: list[Entry] = []
         person = False
+        masked: frozenset[str] = frozenset()
         for form in normalized.forms:
             deobfuscated = form.name == "deobfuscated"
-            hits = _unmasked(
-                lexicon.match(
-                    form,
-                    fuzzy=self._config.fuzzy and deobfuscated,
-                    rejoin=deobfuscated and obfuscated,
-                )
+            raw_hits = lexicon.match(
+                form,
+                fuzzy=self._config.fuzzy and deobfuscated,
+                rejoin=deobfuscated and obfuscated,
+                common=self._common,
             )
+            hits = _unmasked(raw_hits, masked if deobfuscated else frozenset())
+            if not deobfuscated:
+                masked = _masked_words(raw_hits)
             for hit in hits:
                 label = hit.term.label
                 person = person or label in PERSON_LABELS
@@ -157,14 +168,25 @@ def _clothing_reduced(hits: list[Hit], form: Form) -> list[Entry]:
     return found
 
 
-def _unmasked(hits: list[Hit]) -> list[Hit]:
-    """Drop matches that lie inside an allow-listed phrase ("nude lipstick", "strip mall")."""
+def _unmasked(hits: list[Hit], masked_elsewhere: frozenset[str] = frozenset()) -> list[Hit]:
+    """Drop matches that lie inside an allow-listed phrase ("nude lipstick", "strip mall"),
+    and matches of words that the plain form found only inside allowed phrases (so
+    "naked mole-rats" stays allowed when the deobfuscated form reads "molerats")."""
     allowed = [(h.start, h.end) for h in hits if h.term.label == "allow"]
     return [
         h
         for h in hits
-        if h.term.label != "allow" and not any(s <= h.start and h.end <= e for s, e in allowed)
+        if h.term.label != "allow"
+        and not any(s <= h.start and h.end <= e for s, e in allowed)
+        and h.matched not in masked_elsewhere
     ]
+
+
+def _masked_words(hits: list[Hit]) -> frozenset[str]:
+    """Matched texts that occur only inside allowed phrases in this form."""
+    kept = _unmasked(hits)
+    all_matched = {h.matched for h in hits if h.term.label != "allow"}
+    return frozenset(all_matched - {h.matched for h in kept})
 
 
 def _evidence(hit: Hit, form: Form) -> dict[str, Any]:
