@@ -21,7 +21,9 @@ import yaml
 
 from bastion.detectors.text.normalize import (
     Form,
+    latin_lookalike,
     letter_variants,
+    mixed_script_alternatives,
     script_variants,
     stretched_alternatives,
     term_forms,
@@ -303,8 +305,13 @@ class Lexicon:
         hits = self._match_tokens(
             index, form.tokens, form.name, fuzzy=fuzzy, rejoin=rejoin, common=common
         )
-        if form.name == "deobfuscated":
-            for alternative in stretched_alternatives(form.tokens):
+        alternatives = (
+            stretched_alternatives(form.tokens)
+            if form.name == "deobfuscated"
+            else mixed_script_alternatives(form.tokens)
+        )
+        if alternatives:
+            for alternative in alternatives:
                 hits += [
                     replace(hit, matched=" ".join(form.tokens[hit.start : hit.end]))
                     for hit in self._match_tokens(index, alternative, form.name)
@@ -347,6 +354,12 @@ class Lexicon:
                         if len(term.pattern) == 1:
                             hits.append(Hit(term, pos, pos + 1, token, form_name, fuzzy=variant))
             if form_name == "deobfuscated":
+                # A whole word in look-alike letters, unless it is a real word ("пие").
+                lookalike = latin_lookalike(token)
+                if lookalike is not None:
+                    for term, _ in self._first(index, lookalike):
+                        if len(term.pattern) == 1:
+                            hits.append(Hit(term, pos, pos + 1, token, form_name, fuzzy=lookalike))
                 for variant in letter_variants(token):
                     for term, _ in self._first(index, variant):
                         if len(term.pattern) == 1:

@@ -37,7 +37,8 @@ FUZZY_FACTOR = 0.8
 AGE_SCORE = 0.95
 NO_PERSON_SCORE = 0.35  # below every default rule's threshold for explicit content
 CLOTHING_REDUCTION_SCORE = 0.7
-CLOTHING_WINDOW = 3  # words allowed between the garment and the reduction
+CLOTHING_WINDOW = 5  # words allowed between the garment and the reduction
+PERSON_WINDOW = 10  # words allowed between a nudity word and the person it is about
 # Lists whose match means a person is mentioned (so nudity words are about a person).
 PERSON_LABELS = frozenset({"person", "female_target", "minor", "real_person", "public_figure"})
 # Normalisation steps that only deliberate obfuscation produces.
@@ -88,8 +89,9 @@ class PromptLexiconDetector(Detector):
         normalized = normalize(item.text)
         obfuscated = bool(OBFUSCATION_STEPS & set(normalized.deobfuscated.steps))
         entries: dict[str, list[Entry]] = defaultdict(list)
-        nudity: list[Entry] = []
-        person = False
+        nudity: list[tuple[Entry, str, int, int]] = []  # with the form and span of the match
+        people: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        person = False  # a person named or aged anywhere in the prompt
         masked: frozenset[str] = frozenset()
         for form in normalized.forms:
             deobfuscated = form.name == "deobfuscated"
@@ -104,10 +106,11 @@ class PromptLexiconDetector(Detector):
                 masked = _masked_words(raw_hits)
             for hit in hits:
                 label = hit.term.label
-                person = person or label in PERSON_LABELS
+                if label in PERSON_LABELS:
+                    people[form.name].append((hit.start, hit.end))
                 score = hit.term.weight * (FUZZY_FACTOR if hit.fuzzy else 1.0)
                 if label == "nudity":
-                    nudity.append((score, _evidence(hit, form)))
+                    nudity.append(((score, _evidence(hit, form)), form.name, hit.start, hit.end))
                 elif label in LABEL_OF:
                     entries[LABEL_OF[label]].append((score, _evidence(hit, form)))
             entries["sexual_suggestive"] += _clothing_reduced(hits, form)
@@ -123,10 +126,14 @@ class PromptLexiconDetector(Detector):
                 evidence = {"term": "<stated age>", "age": age.age, "matched": age.matched}
                 entries["minor_cue"].append((AGE_SCORE, {**evidence, "form": "plain"}))
         # Nudity words ("naked", "bare", "desnudo") are explicit about people; about trees,
-        # mountains, snails or salads they are not. Without any person in the prompt they stay
-        # on record as a weak signal below every rule's threshold.
-        for score, evidence in nudity:
-            if not person:
+        # mountains, snails or salads they are not. Without a person near them (or a named or
+        # aged one anywhere) they stay on record as a weak signal below every rule's threshold.
+        for (score, evidence), form_name, start, end in nudity:
+            near = any(
+                max(start, p_start) - min(end, p_end) <= PERSON_WINDOW
+                for p_start, p_end in people[form_name]
+            )
+            if not (person or near):
                 score = min(score, NO_PERSON_SCORE)
                 evidence = {**evidence, "no_person_mentioned": True}
             entries["sexual_explicit"].append((score, evidence))
