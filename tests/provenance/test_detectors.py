@@ -14,10 +14,10 @@ from bastion.detectors.runner import Item
 from bastion.errors import ConfigError
 from bastion.findings import SUBJECT_UPLOAD
 from bastion.guard import Guard
-from bastion.settings import Settings
 from bastion.policy.engine import FAIL_CLOSED_RULE
 from bastion.policy.model import Action, Surface
 from bastion.provenance.detectors import C2paDetector, WatermarkDetector
+from bastion.settings import Settings
 from tests.provenance import images
 
 
