@@ -35,9 +35,17 @@ WORDS_PER_LANGUAGE = 25_000
 
 
 def cache_path() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    version = metadata.version("wordfreq")
-    return Path(base) / "bastion" / f"common-words-{version}-{WORDS_PER_LANGUAGE}.txt.gz"
+    """``$XDG_CACHE_HOME/bastion`` (or ``~/.cache/bastion``); the system temporary directory
+    when that cannot be written (read-only homes in containers)."""
+    name = f"common-words-{metadata.version('wordfreq')}-{WORDS_PER_LANGUAGE}.txt.gz"
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bastion"
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+        if os.access(base, os.W_OK):
+            return base / name
+    except OSError:
+        pass
+    return Path(tempfile.gettempdir()) / f"bastion-{name}"
 
 
 def build(path: Path) -> None:
