@@ -6,7 +6,7 @@ PYTHON ?= python3
 # The local PostgreSQL the suite also runs against, when it answers (see tests/conftest.py).
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: install run test lint typecheck pytest bench bench-image clean
+.PHONY: install run test lint typecheck pytest bench bench-image bench-watermark clean
 
 install: $(STAMP)
 
@@ -50,6 +50,13 @@ bench: install
 
 bench-image: install
 	$(PY) bench/image_guard.py
+
+# The baseline (invisible-watermark) declares torch as a dependency it does not need for
+# dwtDctSvd: install it without dependencies, for the benchmark only (never for the tests).
+bench-watermark: install
+	$(PY) -m pip install --quiet --disable-pip-version-check 'PyWavelets>=1.4'
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps 'invisible-watermark==0.2.0'
+	$(PY) bench/watermark.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

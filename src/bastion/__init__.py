@@ -9,7 +9,14 @@ The curated public API::
 """
 
 from bastion.content import Image, Prompt
-from bastion.errors import BastionError, ConfigError, InvalidInput, NotFound, PolicyError
+from bastion.errors import (
+    BastionError,
+    ConfigError,
+    InvalidInput,
+    NotFound,
+    OutputNotAllowed,
+    PolicyError,
+)
 from bastion.findings import Finding
 from bastion.guard import Guard
 from bastion.policy.model import Action, Decision, Reason, Severity, Surface
@@ -25,6 +32,7 @@ __all__ = [
     "Image",
     "InvalidInput",
     "NotFound",
+    "OutputNotAllowed",
     "PolicyError",
     "Prompt",
     "Reason",

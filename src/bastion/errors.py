@@ -51,6 +51,12 @@ class Conflict(BastionError):
     status = 409
 
 
+class OutputNotAllowed(Conflict):
+    """Only outputs whose stored decision is ``allow`` may be marked."""
+
+    code = "output_not_allowed"
+
+
 class AuthError(BastionError):
     code = "unauthorized"
     status = 401

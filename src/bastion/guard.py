@@ -11,9 +11,10 @@ import hashlib
 import hmac
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Any, Protocol
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bastion.clock import Clock, SystemClock
 from bastion.content import Image, Prompt
@@ -22,7 +23,7 @@ from bastion.detectors.base import Detector
 from bastion.detectors.image import delta
 from bastion.detectors.registry import Registry, default_registry
 from bastion.detectors.runner import Item, Runner
-from bastion.errors import InvalidInput
+from bastion.errors import InvalidInput, OutputNotAllowed
 from bastion.findings import (
     SUBJECT_OUTPUT,
     SUBJECT_PROMPT,
@@ -39,6 +40,9 @@ from bastion.settings import Settings
 from bastion.storage.db import Database
 from bastion.storage.decisions import DecisionRepository, StoredPrompt
 from bastion.storage.writer import BackgroundWriter, DecisionWriter, SyncWriter
+
+if TYPE_CHECKING:
+    from bastion.provenance.service import MarkedImage, Provenance, ProvenanceReport
 
 # Context keys a caller may set; everything else is rejected so typos do not pass silently.
 CALLER_CONTEXT_KEYS = frozenset({"verified_adult", "user_id", "platform", "feature"})
@@ -93,10 +97,8 @@ class Guard:
             self.policy, known | components.known_labels | DERIVED_LABELS | {DETECTOR_ERROR}
         )
         for detector in components.detectors:
-            bind = getattr(detector, "use_banks", None)
-            if callable(bind):
-                bind(self.banks)
-            detector.configure(self.settings)
+            detector.bind(self)
+        for detector in components.detectors:
             detector.warm_up()
         # Upload scans decode pixels (Image.decoded) only for detectors that read them; the
         # hash detector decodes its own reference-compatible luma once (Image.cached).
@@ -147,6 +149,7 @@ class Guard:
         registry = registry or default_registry()
         detectors = registry.create(settings.detectors, settings.detector_options)
         from bastion.hashing.staydown import StayDownEffect
+        from bastion.workflow.effects import OpenCaseEffect
 
         banks = BankService(
             db,
@@ -162,7 +165,8 @@ class Guard:
             detectors=detectors,
             secret=settings.resolved_secret(),
             known_labels=registry.labels(),
-            effects=(StayDownEffect(),) if settings.stay_down else (),
+            # Bank blocked images first, then turn blocked or held content into cases.
+            effects=((StayDownEffect(),) if settings.stay_down else ()) + (OpenCaseEffect(),),
             banks=banks,
         )
         return cls(components, clock=clock)
@@ -279,12 +283,65 @@ class Guard:
         derived = list(derive(detected)) if derive is not None else []
         findings = [*detected, *extra_findings, *derived]
         decision = self._decide(findings, surface, context, request_id=request_id)
+        images = [i.content for i in items if isinstance(i.content, Image)]
+        if surface is not Surface.GENERATION and len(images) == 1:
+            # The checked image's identity (a hash, never the image) links it to cases.
+            decision = replace(decision, content_sha256=images[0].sha256)
         decision = decision.with_timing((time.perf_counter() - started) * 1000)
         stored = self._stored_prompt(prompt, decision) if prompt is not None else None
         self.writer.write(decision, stored)
         for effect in self.effects:
             effect.after(self, decision, items)
         return decision
+
+    # -- provenance ---------------------------------------------------------------------------
+
+    @cached_property
+    def provenance(self) -> Provenance:
+        """Watermark and C2PA services (built on first use: they load OpenCV and c2pa)."""
+        from bastion.provenance.service import Provenance
+
+        return Provenance(self.settings, self.db, self.clock)
+
+    def mark(
+        self,
+        image: bytes | Image,
+        decision: Decision | str | None,
+        *,
+        generator: str | None = None,
+    ) -> MarkedImage:
+        """Watermark and C2PA-sign an output whose stored decision allows it.
+
+        ``decision`` is the output's decision (or its id); the stored record is what counts,
+        and anything but ``allow`` raises :class:`~bastion.errors.OutputNotAllowed`. ``None``
+        marks without a link (operators marking content made outside the guarded flow).
+        """
+        data = self._image(image, "image").data
+        decision_id = None
+        if decision is not None:
+            if not isinstance(decision, Decision | str):
+                raise InvalidInput("decision must be a Decision or a decision id", field="decision")
+            stored = self.get_decision(decision if isinstance(decision, str) else decision.id)
+            if stored.action is not Action.ALLOW:
+                raise OutputNotAllowed(
+                    f"decision {stored.id} is {stored.action.value}; only allowed outputs are "
+                    "marked",
+                    field="decision_id",
+                )
+            if stored.surface is Surface.UPLOAD:
+                raise InvalidInput("upload decisions do not mark outputs", field="decision_id")
+            if stored.content_sha256 and stored.content_sha256 != hashlib.sha256(data).hexdigest():
+                raise InvalidInput(
+                    f"decision {stored.id} was taken about other content", field="image"
+                )
+            decision_id = stored.id
+        return self.provenance.mark(
+            data, decision_id, generator=generator or self.settings.generator_name
+        )
+
+    def verify(self, image: bytes | Image) -> ProvenanceReport:
+        """Read an image's watermark and C2PA manifest; link the watermark to its decision."""
+        return self.provenance.inspect(self._image(image, "image").data)
 
     def explain(self, decision: Decision) -> str:
         from bastion.explain import render

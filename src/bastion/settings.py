@@ -6,12 +6,13 @@ Built in factories (``Settings.load()``), never at import time. Invalid values a
 
 from __future__ import annotations
 
+import hmac
 import os
 import secrets
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bastion.errors import ConfigError
@@ -179,6 +180,55 @@ class Settings(BaseSettings):
         description="Bank the hashes of blocked outputs and uploads automatically "
         "(blocked_generations / removed_content banks).",
     )
+    # -- provenance (watermark and C2PA) -------------------------------------------------------
+    watermark_key: SecretStr | None = Field(
+        default=None,
+        description="Key of the invisible watermark (who knows it can read and remove marks). "
+        "Default: derived from the secret key; set it explicitly to keep detecting old marks "
+        "after rotating BASTION_SECRET_KEY, or to share detection with a partner.",
+    )
+    watermark_issuer: int = Field(
+        default=1,
+        ge=0,
+        le=65535,
+        description="Issuer id written into every watermark (16 bits); re-uploads link to "
+        "stored decisions only when the mark carries this issuer.",
+    )
+    watermark_strength: float = Field(
+        default=2.3,
+        ge=0.5,
+        le=8.0,
+        description="RMS change of luminance in 8-bit levels. The default gives about 41 dB "
+        "PSNR; higher is more robust and more visible.",
+    )
+    c2pa_cert_file: Path | None = Field(
+        default=None,
+        description="PEM certificate chain (signer first) that signs C2PA manifests. "
+        "Needs BASTION_C2PA_KEY_FILE.",
+    )
+    c2pa_key_file: Path | None = Field(
+        default=None, description="PEM private key of BASTION_C2PA_CERT_FILE."
+    )
+    c2pa_algorithm: Literal["es256", "es384", "es512", "ps256", "ps384", "ps512", "ed25519"] = (
+        Field(default="es256", description="Signature algorithm matching the key.")
+    )
+    c2pa_trust_anchors: Path | None = Field(
+        default=None,
+        description="PEM file of root certificates whose manifests verify as `valid` (the "
+        "signing chain's own root is always added). Others verify as `untrusted`.",
+    )
+    c2pa_dev_signer: bool = Field(
+        default=False,
+        description="With no certificate configured, sign with a DEVELOPMENT CA created in "
+        "<data_dir>/c2pa-dev (`make run` turns this on). Never for production.",
+    )
+    generator_name: str = Field(
+        default="generative image model",
+        min_length=1,
+        max_length=200,
+        description="Name of the AI model written into C2PA manifests as the software that "
+        "created the image (callers may pass another per output).",
+    )
     host: str = Field(default="127.0.0.1", description="Address `bastion serve` binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `bastion serve` binds to.")
     log_level: Literal["debug", "info", "warning", "error"] = Field(
@@ -325,6 +375,12 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
 
+    @model_validator(mode="after")
+    def _check_c2pa_pair(self) -> Settings:
+        if (self.c2pa_cert_file is None) != (self.c2pa_key_file is None):
+            raise ValueError("BASTION_C2PA_CERT_FILE and BASTION_C2PA_KEY_FILE go together")
+        return self
+
     @field_validator("database_url")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
@@ -356,6 +412,15 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'bastion.db'}"
+
+    def resolved_watermark_key(self) -> bytes:
+        """The watermark key: the setting, or one derived from the secret key."""
+        if self.watermark_key is not None:
+            value = self.watermark_key.get_secret_value().encode()
+            if len(value) < 16:
+                raise ConfigError("BASTION_WATERMARK_KEY must be at least 16 characters")
+            return value
+        return hmac.new(self.resolved_secret(), b"bastion watermark key v1", "sha256").digest()
 
     def resolved_secret(self) -> bytes:
         """The secret key; from the setting or from ``<data_dir>/secret.key``.

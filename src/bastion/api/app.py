@@ -16,6 +16,7 @@ from bastion.api.routes import (
     hma,
     notices,
     outputs,
+    provenance,
     statements,
 )
 from bastion.guard import Guard
@@ -28,6 +29,7 @@ ROUTERS = (
     generations.router,
     outputs.router,
     decisions.router,
+    provenance.router,
     banks.router,
     hma.router,
     notices.router,

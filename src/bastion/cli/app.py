@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import typer
 
-from bastion.cli import check, config, db, hashing, keys, screen, serve, workflow
+from bastion.cli import (
+    check,
+    config,
+    db,
+    hashing,
+    keys,
+    provenance,
+    screen,
+    serve,
+    workflow,
+)
 
 app = typer.Typer(
     name="bastion",
@@ -22,6 +32,7 @@ db.register(app)
 config.register(app)
 hashing.register(app)
 workflow.register(app)
+provenance.register(app)
 
 
 def main() -> None:

@@ -30,7 +30,8 @@ def serve(
         bool,
         typer.Option(
             "--demo",
-            help="Seed demo data into an empty database and print a fresh demo admin key.",
+            help="Seed demo data into an empty database, print a fresh demo admin key and, "
+            "unless a certificate is configured, sign C2PA manifests with a DEVELOPMENT CA.",
         ),
     ] = False,
 ) -> None:
@@ -43,7 +44,15 @@ def serve(
     from bastion.storage.keys import ApiKeyRepository
 
     settings = settings_for(data_dir, host=host, port=port)
+    if demo and settings.c2pa_cert_file is None and not settings.c2pa_dev_signer:
+        settings = settings.model_copy(update={"c2pa_dev_signer": True})
     guard = Guard.from_settings(settings)
+    credentials = guard.provenance.credentials  # creates the development CA on first start
+    if credentials is not None and credentials.development:
+        typer.echo(
+            f"C2PA: outputs are signed with a DEVELOPMENT certificate "
+            f"({settings.data_dir / 'c2pa-dev'}); not for production"
+        )
     app = create_app(guard=guard)
     keys: ApiKeyRepository = app.state.keys
     if demo:

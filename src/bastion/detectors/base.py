@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from bastion.findings import Finding
 
 if TYPE_CHECKING:
-    from bastion.settings import Settings
+    from bastion.guard import Guard
 
 
 class DetectorConfig(BaseModel):
@@ -36,12 +36,16 @@ class Detector(ABC):
     # thread and are abandoned at the deadline.
     inline: ClassVar[bool] = False
     enabled_by_default: ClassVar[bool] = True
+    # False for detectors that only describe content (provenance marks) and do not screen it
+    # for harm: they never count as "a detector that can screen this content" (fail closed).
+    screens: ClassVar[bool] = True
 
     def __init__(self, config: DetectorConfig | None = None) -> None:
         self.config = config if config is not None else self.Config()
 
-    def configure(self, settings: Settings) -> None:  # noqa: B027 - optional hook
-        """Read process-wide settings (e.g. model thread counts); called before warm_up."""
+    def bind(self, guard: Guard) -> None:  # noqa: B027 - optional hook, empty by design
+        """Receive the guard's shared services before warm-up: ``guard.settings`` (e.g. model
+        thread counts), ``guard.db``, ``guard.banks``. The one hook a detector gets."""
 
     def warm_up(self) -> None:  # noqa: B027 - optional hook, empty by design
         """Load models or data once per process, before the first request."""

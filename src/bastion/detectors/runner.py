@@ -59,7 +59,7 @@ class Runner:
         inline: list[tuple[Detector, Item]] = []
         for item in items:
             chosen = self.accepting(item.content)
-            if not chosen:
+            if not any(detector.screens for detector in chosen):
                 findings.append(
                     error_finding(
                         "guard",

@@ -9,8 +9,10 @@ Only hashes are kept, never images. Images given to :meth:`BankService.add_image
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
+
+from sqlalchemy import Connection
 
 from bastion.clock import Clock, SystemClock
 from bastion.errors import InvalidInput
@@ -23,42 +25,22 @@ from bastion.hashing.model import (
     BankKind,
     Entry,
     EntryInput,
+    Lookup,
     Match,
+    QueryHash,
+    check_actor,
     check_bank_name,
     check_distance,
+    check_entry_input,
 )
-from bastion.hashing.signals import PDQ_MIN_QUALITY, Hash, SignalType
+from bastion.hashing.signals import PDQ_MIN_QUALITY, Hash
 from bastion.storage.banks import BankRepository
 from bastion.storage.db import Database
 
+__all__ = ["BankService", "Lookup", "QueryHash"]
+
 IMPORT_BATCH = 1000
 Progress = Callable[[int], None]
-
-
-@dataclass(frozen=True, slots=True)
-class QueryHash:
-    """One hash to look up, named by the variant of the content it came from."""
-
-    hash: Hash
-    variant: str = "original"
-
-
-@dataclass(frozen=True, slots=True)
-class Lookup:
-    """The answer to a lookup: matches, matches a negative bank suppressed, and what was asked."""
-
-    matches: tuple[Match, ...]
-    suppressed: tuple[Match, ...]
-    hash: str | None
-    quality: int | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "hash": self.hash,
-            "quality": self.quality,
-            "matches": [m.to_dict() for m in self.matches],
-            "suppressed": [m.to_dict() for m in self.suppressed],
-        }
 
 
 class BankService:
@@ -154,8 +136,8 @@ class BankService:
     def add(self, bank_name: str, items: Sequence[EntryInput], *, added_by: str) -> list[Entry]:
         """Add hashes with metadata. Matchable by this process as soon as this returns."""
         bank = self.bank(bank_name)
-        checked = [_checked_input(item) for item in items]
-        ids = self.repository.add_entries(bank, checked, _actor(added_by), self.clock.now())
+        checked = [check_entry_input(item) for item in items]
+        ids = self.repository.add_entries(bank, checked, check_actor(added_by), self.clock.now())
         self.matcher.refresh(force=True)
         entries = self.repository.get_entries(ids)
         return [entries[i] for i in ids]
@@ -193,9 +175,9 @@ class BankService:
     ) -> int:
         """Bulk add in batches (one transaction each); ``progress`` gets the running count."""
         bank = self.bank(bank_name)
-        actor, done, batch = _actor(added_by), 0, []
+        actor, done, batch = check_actor(added_by), 0, []
         for item in items:
-            batch.append(_checked_input(item))
+            batch.append(check_entry_input(item))
             if len(batch) >= IMPORT_BATCH:
                 done += len(self.repository.add_entries(bank, batch, actor, self.clock.now()))
                 batch = []
@@ -266,7 +248,7 @@ class BankService:
         added_by: str,
         **meta: Any,
     ) -> Entry | None:
-        self.ensure_bank(name, kind, f"stay-down bank filled automatically ({kind.value})")
+        self.ensure_bank(name, kind, _stay_down_bank(name, kind).description)
         if isinstance(content, Hash | str):
             parsed = content if isinstance(content, Hash) else Hash.parse(content)
             item = EntryInput(hash=parsed.hex, **meta)
@@ -280,6 +262,59 @@ class BankService:
             if item.quality is not None and item.quality < self.min_quality:
                 return None
         return self.add(name, [item], added_by=added_by)[0]
+
+    # -- stay-down inside a caller's transaction (the workflow's decisions) --------------------
+
+    def add_removed_in(
+        self,
+        connection: Connection,
+        hex_hash: str,
+        *,
+        variants: Sequence[tuple[str, str]] = (),
+        decision_id: str,
+        case_id: str | None = None,
+        labels: Sequence[str] = (),
+        added_by: str = "workflow",
+        source: str = "decision:removal",
+    ) -> int:
+        """Bank a removed item's PDQ hash (and crop variants) in ``removed_content`` inside
+        ``connection``'s transaction: it commits, or rolls back, with the decision. Matchable
+        by this process once :meth:`refresh` runs after the commit. Returns the entry id."""
+        bank = self.repository.ensure_bank_in(
+            connection, _stay_down_bank(REMOVED_CONTENT, BankKind.REMOVED_CONTENT), self.clock.now()
+        )
+        item = check_entry_input(
+            EntryInput(
+                hash=hex_hash,
+                source=source,
+                labels=tuple(labels),
+                case_id=case_id,
+                decision_id=decision_id,
+                variants=tuple(variants),
+            )
+        )
+        (entry_id,) = self.repository.insert_entries(
+            connection, bank, [item], check_actor(added_by), self.clock.now()
+        )
+        return entry_id
+
+    def lift_removed_in(
+        self, connection: Connection, decision_id: str, *, case_id: str | None = None
+    ) -> list[int]:
+        """Disable (never delete) the ``removed_content`` entries a decision added, inside
+        ``connection``'s transaction (the removal was reversed). Returns their ids."""
+        bank = self.repository.bank_in(connection, REMOVED_CONTENT)
+        if bank is None:
+            return []
+        return self.repository.disable_decision_entries(
+            connection, bank, decision_id, self.clock.now(), case_id=case_id
+        )
+
+    def refresh(self) -> None:
+        """Apply every committed bank change now (after a transaction that changed banks).
+        An index not loaded yet is left alone: it loads everything on first use."""
+        if self.matcher.seq >= 0:
+            self.matcher.refresh(force=True)
 
     # -- matching -----------------------------------------------------------------------------
 
@@ -341,6 +376,15 @@ class BankService:
         return Lookup(tuple(kept), tuple(suppressed), None, None)
 
 
+def _stay_down_bank(name: str, kind: BankKind) -> Bank:
+    return Bank(
+        id=0,
+        name=name,
+        kind=kind,
+        description=f"stay-down bank filled automatically ({kind.value})",
+    )
+
+
 def _suppress(positive: list[Match], negative: list[Match]) -> tuple[list[Match], list[Match]]:
     """A known false positive at least as close as a listed hash suppresses that match."""
     if not negative:
@@ -353,29 +397,3 @@ def _suppress(positive: list[Match], negative: list[Match]) -> tuple[list[Match]
         else:
             kept.append(match)
     return kept, suppressed
-
-
-def _actor(added_by: str) -> str:
-    actor = (added_by or "").strip()
-    if not actor or len(actor) > 200:
-        raise InvalidInput("added_by must be 1-200 characters", field="added_by")
-    return actor
-
-
-def _checked_input(item: EntryInput) -> EntryInput:
-    parsed = Hash.parse(item.hash, item.signal_type)
-    if item.quality is not None and not 0 <= item.quality <= 100:
-        raise InvalidInput(f"quality must be 0-100, got {item.quality}", field="quality")
-    for name, value in (("source", item.source), ("case_id", item.case_id), ("note", item.note)):
-        limit = 500 if name == "note" else (64 if name == "case_id" else 200)
-        if value is not None and len(value) > limit:
-            raise InvalidInput(f"{name} is longer than {limit} characters", field=name)
-    labels = tuple(str(label).strip() for label in item.labels if str(label).strip())
-    variants = tuple((v, Hash.parse(h, item.signal_type).hex) for v, h in item.variants)
-    return replace(
-        item,
-        hash=parsed.hex,
-        labels=labels,
-        variants=variants,
-        signal_type=SignalType(item.signal_type),
-    )

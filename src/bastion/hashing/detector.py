@@ -20,10 +20,14 @@ from bastion.findings import Finding
 from bastion.hashing.decode import luma_of
 
 if TYPE_CHECKING:
+    from bastion.guard import Guard
     from bastion.hashing.banks import BankService
 
 HASH_MATCH = "hash_match"
 PDQ_HASH = "pdq_hash"
+# Emitted by bastion.workflow.detector (an exact copy of removed content); named here so the
+# stay-down effect can read it without depending on the workflow.
+REMOVED_IDENTICAL = "removed_identical"
 
 
 class HashMatchDetector(Detector):
@@ -36,8 +40,8 @@ class HashMatchDetector(Detector):
 
     banks: BankService | None = None
 
-    def use_banks(self, banks: BankService) -> None:
-        self.banks = banks
+    def bind(self, guard: Guard) -> None:
+        self.banks = guard.banks
 
     def warm_up(self) -> None:
         if self.banks is not None:

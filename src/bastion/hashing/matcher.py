@@ -5,6 +5,11 @@ at once (a hash added here matches on the next lookup); changes made elsewhere a
 the change feed — ``bank_changes`` rows with increasing sequence numbers — which
 :meth:`Matcher.refresh` applies at most every ``sync_interval_s``. A Postgres LISTEN/NOTIFY or
 logical-replication feed can call :meth:`Matcher.apply` directly instead of polling.
+
+Sequence numbers are handed out when a change is written, not when it commits: a long
+transaction (a moderation decision that banks a removed item) can commit after a later,
+shorter one. The matcher remembers every gap it skipped and looks for it again on each
+refresh until it fills or ``HOLE_WAIT_S`` passes (a rolled-back change leaves a gap forever).
 """
 
 from __future__ import annotations
@@ -20,6 +25,11 @@ from bastion.hashing.model import Bank
 from bastion.storage.banks import BankRepository, Change, IndexRow
 
 LOAD_BATCH = 200_000
+# How long a gap in the feed is looked for (longer than any transaction that writes banks).
+HOLE_WAIT_S = 600.0
+MAX_HOLES = 100_000
+# After a full load, gaps among the newest changes may be transactions still in flight.
+LOAD_LOOKBACK = 1_000
 
 
 class Matcher:
@@ -31,6 +41,7 @@ class Matcher:
         self._banks: dict[int, Bank] = {}
         self._seq = -1
         self._checked = 0.0
+        self._holes: dict[int, float] = {}  # missing sequence number -> when it was noticed
 
     # -- loading and the change feed ----------------------------------------------------------
 
@@ -50,6 +61,9 @@ class Matcher:
             self._index, self._seq = index, seq
             self._banks = {b.id: b for b in self.repository.list_banks()}
             self._checked = time.monotonic()
+            low = max(1, seq - LOAD_LOOKBACK + 1)
+            present = self.repository.seqs_between(low, seq) if seq >= low else set()
+            self._holes = {s: self._checked for s in range(low, seq + 1) if s not in present}
 
     @staticmethod
     def _add_rows(index: MultiIndex, rows: Sequence[IndexRow]) -> None:
@@ -66,6 +80,7 @@ class Matcher:
         if not force and time.monotonic() - self._checked < self.sync_interval_s:
             return
         with self._lock:
+            self._fill_holes()
             while True:
                 changes = self.repository.changes_since(self._seq)
                 if not changes:
@@ -81,14 +96,18 @@ class Matcher:
             banks_changed = False
             for change in changes:
                 if change.seq <= self._seq:
-                    continue
+                    if self._holes.pop(change.seq, None) is None:
+                        continue  # applied before
+                else:
+                    if change.seq > self._seq + 1:
+                        self._note_holes(self._seq + 1, change.seq)
+                    self._seq = change.seq
                 if change.op == "bank":
                     banks_changed = True
                 elif change.op in ("add", "enable") and change.entry_id is not None:
                     added.append(change.entry_id)
                 elif change.op == "disable" and change.entry_id is not None:
                     removed.append(change.entry_id)
-                self._seq = change.seq
             if removed:
                 self._index.remove(removed)
             if added:
@@ -97,6 +116,25 @@ class Matcher:
                 self._add_rows(self._index, list(self.repository.index_rows(added)))
             if banks_changed:
                 self._banks = {b.id: b for b in self.repository.list_banks()}
+
+    def _note_holes(self, start: int, stop: int) -> None:
+        now = time.monotonic()
+        for seq in range(max(start, stop - MAX_HOLES), stop):
+            self._holes.setdefault(seq, now)
+
+    def _fill_holes(self) -> None:
+        """Apply changes that committed after later ones; forget gaps older than the wait."""
+        if not self._holes:
+            return
+        cutoff = time.monotonic() - HOLE_WAIT_S
+        self._holes = {s: t for s, t in self._holes.items() if t >= cutoff}
+        if self._holes:
+            self.apply(self.repository.changes_in(list(self._holes)))
+
+    @property
+    def holes(self) -> frozenset[int]:
+        """The sequence numbers missing from the change feed that are still awaited."""
+        return frozenset(self._holes)
 
     # -- lookups ------------------------------------------------------------------------------
 

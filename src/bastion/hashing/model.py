@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from bastion.errors import InvalidInput
-from bastion.hashing.signals import PDQ_MATCH_DISTANCE, SignalType
+from bastion.hashing.signals import PDQ_MATCH_DISTANCE, Hash, SignalType
 
 
 class BankKind(StrEnum):
@@ -160,3 +160,55 @@ class Match:
         if self.suppressed_by is not None:
             out["suppressed_by"] = self.suppressed_by
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class QueryHash:
+    """One hash to look up, named by the variant of the content it came from."""
+
+    hash: Hash
+    variant: str = "original"
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """The answer to a lookup: matches, matches a negative bank suppressed, and what was asked."""
+
+    matches: tuple[Match, ...]
+    suppressed: tuple[Match, ...]
+    hash: str | None
+    quality: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "hash": self.hash,
+            "quality": self.quality,
+            "matches": [m.to_dict() for m in self.matches],
+            "suppressed": [m.to_dict() for m in self.suppressed],
+        }
+
+
+def check_actor(added_by: str) -> str:
+    actor = (added_by or "").strip()
+    if not actor or len(actor) > 200:
+        raise InvalidInput("added_by must be 1-200 characters", field="added_by")
+    return actor
+
+
+def check_entry_input(item: EntryInput) -> EntryInput:
+    parsed = Hash.parse(item.hash, item.signal_type)
+    if item.quality is not None and not 0 <= item.quality <= 100:
+        raise InvalidInput(f"quality must be 0-100, got {item.quality}", field="quality")
+    for name, value in (("source", item.source), ("case_id", item.case_id), ("note", item.note)):
+        limit = 500 if name == "note" else (64 if name == "case_id" else 200)
+        if value is not None and len(value) > limit:
+            raise InvalidInput(f"{name} is longer than {limit} characters", field=name)
+    labels = tuple(str(label).strip() for label in item.labels if str(label).strip())
+    variants = tuple((v, Hash.parse(h, item.signal_type).hex) for v, h in item.variants)
+    return replace(
+        item,
+        hash=parsed.hex,
+        labels=labels,
+        variants=variants,
+        signal_type=SignalType(item.signal_type),
+    )

@@ -3,9 +3,11 @@
 Runs after every decision (see ``Guard.effects``). For a blocked decision on the output
 surface it adds each image to ``blocked_generations``; on the upload surface to
 ``removed_content`` — unless the upload already matched a bank entry almost exactly, so
-repeated re-uploads of one image do not flood the bank. Each entry carries the decision id
-and the rules that fired. Removals decided later (notices, reviews) call
-:meth:`BankService.add_removed` directly.
+repeated re-uploads of one image do not flood the bank, or matched stay-down content at all
+(a blocked copy of removed content is not banked again: its entry would outlive the removal's
+reversal on appeal). Each entry carries the decision id and the rules that fired. Removals
+decided later (notices, reviews) are banked by the workflow's stay-down
+(:class:`bastion.workflow.staydown.BankStayDown`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from bastion.content import Image
 from bastion.detectors.runner import Item
 from bastion.errors import InvalidInput
 from bastion.hashing.decode import luma_of
-from bastion.hashing.detector import HASH_MATCH
+from bastion.hashing.detector import HASH_MATCH, REMOVED_IDENTICAL
+from bastion.hashing.model import BankKind
 from bastion.policy.model import Decision, Surface
 
 if TYPE_CHECKING:
@@ -59,10 +62,22 @@ class StayDownEffect:
                 log.info("stay-down skipped %s of decision %s: %s", item.subject, decision.id, exc)
 
 
+STAY_DOWN_KINDS = frozenset({BankKind.REMOVED_CONTENT.value, BankKind.BLOCKED_GENERATIONS.value})
+
+
 def _already_banked(decision: Decision, subject: str) -> bool:
+    """The upload is (nearly) a banked image, or a copy of stay-down content."""
     return any(
-        f.label == HASH_MATCH
-        and f.subject == subject
-        and int(f.evidence.get("distance", 99)) <= SAME_IMAGE_DISTANCE
+        f.subject == subject
+        and (
+            f.label == REMOVED_IDENTICAL
+            or (
+                f.label == HASH_MATCH
+                and (
+                    int(f.evidence.get("distance", 99)) <= SAME_IMAGE_DISTANCE
+                    or f.evidence.get("bank_kind") in STAY_DOWN_KINDS
+                )
+            )
+        )
         for f in decision.findings
     )

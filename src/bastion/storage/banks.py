@@ -44,16 +44,7 @@ class BankRepository:
     # -- banks --------------------------------------------------------------------------------
 
     def create_bank(self, bank: Bank, now: datetime) -> Bank:
-        values = {
-            "name": bank.name,
-            "kind": bank.kind.value,
-            "description": bank.description,
-            "match_distance": bank.match_distance,
-            "enabled": bank.enabled,
-            "negative": bank.negative,
-            "created_at": now,
-            "updated_at": now,
-        }
+        values = _bank_values(bank, now)
         try:
             with self.db.begin() as connection:
                 bank_id = _new_id(connection.execute(insert(banks).values(**values)))
@@ -61,6 +52,32 @@ class BankRepository:
         except IntegrityError:
             raise Conflict(f"a bank named {bank.name!r} already exists", field="name") from None
         return self.get_bank(bank.name)
+
+    def bank_in(self, connection: Connection, name: str) -> Bank | None:
+        """The bank named ``name`` as the caller's transaction sees it."""
+        found = connection.execute(select(banks).where(banks.c.name == name)).one_or_none()
+        return None if found is None else _bank(found)
+
+    def ensure_bank_in(self, connection: Connection, bank: Bank, now: datetime) -> Bank:
+        """The bank named ``bank.name``, created inside the caller's transaction if missing."""
+        found = self.bank_in(connection, bank.name)
+        if found is not None:
+            return found
+        values = _bank_values(bank, now)
+        if connection.dialect.name == "sqlite":
+            # SQLite has one writer: the caller's transaction holds the lock, nobody can race.
+            bank_id = _new_id(connection.execute(insert(banks).values(**values)))
+            self._log(connection, "bank", bank_id, None, now)
+        else:
+            try:
+                with connection.begin_nested():  # a concurrent creator wins; keep the outer tx
+                    bank_id = _new_id(connection.execute(insert(banks).values(**values)))
+                    self._log(connection, "bank", bank_id, None, now)
+            except IntegrityError:
+                pass
+        created = self.bank_in(connection, bank.name)
+        assert created is not None
+        return created
 
     def update_bank(self, name: str, now: datetime, **values: Any) -> Bank:
         current = self.get_bank(name)
@@ -100,36 +117,47 @@ class BankRepository:
         self, bank: Bank, items: Sequence[EntryInput], added_by: str, now: datetime
     ) -> list[int]:
         """Insert entries (and their variants) in one transaction; returns their ids."""
-        ids: list[int] = []
         with self.db.begin() as connection:
-            for item in items:
-                entry_id = _new_id(
-                    connection.execute(
-                        insert(bank_entries).values(
-                            bank_id=bank.id,
-                            signal_type=item.signal_type.value,
-                            hash=item.hash,
-                            quality=item.quality,
-                            source=item.source,
-                            labels=list(item.labels),
-                            added_at=now,
-                            added_by=added_by,
-                            case_id=item.case_id,
-                            decision_id=item.decision_id,
-                            note=item.note,
-                            enabled=item.enabled,
-                            disabled_at=None if item.enabled else now,
-                        )
+            return self.insert_entries(connection, bank, items, added_by, now)
+
+    def insert_entries(
+        self,
+        connection: Connection,
+        bank: Bank,
+        items: Sequence[EntryInput],
+        added_by: str,
+        now: datetime,
+    ) -> list[int]:
+        """Insert entries (and their variants) inside the caller's transaction."""
+        ids: list[int] = []
+        for item in items:
+            entry_id = _new_id(
+                connection.execute(
+                    insert(bank_entries).values(
+                        bank_id=bank.id,
+                        signal_type=item.signal_type.value,
+                        hash=item.hash,
+                        quality=item.quality,
+                        source=item.source,
+                        labels=list(item.labels),
+                        added_at=now,
+                        added_by=added_by,
+                        case_id=item.case_id,
+                        decision_id=item.decision_id,
+                        note=item.note,
+                        enabled=item.enabled,
+                        disabled_at=None if item.enabled else now,
                     )
                 )
-                ids.append(int(entry_id))
-                if item.variants:
-                    connection.execute(
-                        insert(bank_entry_variants),
-                        [{"entry_id": entry_id, "variant": v, "hash": h} for v, h in item.variants],
-                    )
-                if item.enabled:
-                    self._log(connection, "add", bank.id, int(entry_id), now)
+            )
+            ids.append(int(entry_id))
+            if item.variants:
+                connection.execute(
+                    insert(bank_entry_variants),
+                    [{"entry_id": entry_id, "variant": v, "hash": h} for v, h in item.variants],
+                )
+            if item.enabled:
+                self._log(connection, "add", bank.id, int(entry_id), now)
         return ids
 
     def set_entry_enabled(self, entry_id: int, enabled: bool, now: datetime) -> Entry:
@@ -146,6 +174,35 @@ class BankRepository:
                 ).scalar_one()
                 self._log(connection, "enable" if enabled else "disable", bank_id, entry_id, now)
         return self.get_entry(entry_id)
+
+    def disable_decision_entries(
+        self,
+        connection: Connection,
+        bank: Bank,
+        decision_id: str,
+        now: datetime,
+        *,
+        case_id: str | None = None,
+    ) -> list[int]:
+        """Disable (never delete) the enabled entries a decision added to ``bank``, inside the
+        caller's transaction; ``case_id`` (indexed) narrows the search. Returns their ids."""
+        query = select(bank_entries.c.id).where(
+            bank_entries.c.bank_id == bank.id,
+            bank_entries.c.decision_id == decision_id,
+            bank_entries.c.enabled.is_(True),
+        )
+        if case_id is not None:
+            query = query.where(bank_entries.c.case_id == case_id)
+        ids = [int(i) for i in connection.execute(query).scalars()]
+        if ids:
+            connection.execute(
+                update(bank_entries)
+                .where(bank_entries.c.id.in_(ids))
+                .values(enabled=False, disabled_at=now)
+            )
+            for entry_id in ids:
+                self._log(connection, "disable", bank.id, entry_id, now)
+        return ids
 
     def get_entry(self, entry_id: int) -> Entry:
         found = self.get_entries([entry_id])
@@ -242,12 +299,33 @@ class BankRepository:
                 .order_by(bank_changes.c.seq)
                 .limit(limit)
             ).all()
-        return [
-            Change(
-                int(r.seq), r.op, int(r.bank_id), None if r.entry_id is None else int(r.entry_id)
-            )
-            for r in rows
-        ]
+        return [_change(r) for r in rows]
+
+    def changes_in(self, seqs: Sequence[int]) -> list[Change]:
+        """The feed entries with these sequence numbers (late commits filling a gap)."""
+        out: list[Change] = []
+        wanted = sorted(set(seqs))
+        with self.db.connect() as connection:
+            for start in range(0, len(wanted), 900):
+                rows = connection.execute(
+                    select(bank_changes)
+                    .where(bank_changes.c.seq.in_(wanted[start : start + 900]))
+                    .order_by(bank_changes.c.seq)
+                ).all()
+                out += [_change(r) for r in rows]
+        return out
+
+    def seqs_between(self, low: int, high: int) -> set[int]:
+        """Sequence numbers present in ``low..high`` (to find gaps after a full load)."""
+        with self.db.connect() as connection:
+            return {
+                int(s)
+                for s in connection.execute(
+                    select(bank_changes.c.seq).where(
+                        bank_changes.c.seq >= low, bank_changes.c.seq <= high
+                    )
+                ).scalars()
+            }
 
     @staticmethod
     def _log(
@@ -263,6 +341,24 @@ def _new_id(result: Any) -> int:
     if key is None:
         raise RuntimeError("the database returned no id for a new row")
     return int(key[0])
+
+
+def _change(row: Row[Any]) -> Change:
+    entry_id = None if row.entry_id is None else int(row.entry_id)
+    return Change(int(row.seq), row.op, int(row.bank_id), entry_id)
+
+
+def _bank_values(bank: Bank, now: datetime) -> dict[str, Any]:
+    return {
+        "name": bank.name,
+        "kind": bank.kind.value,
+        "description": bank.description,
+        "match_distance": bank.match_distance,
+        "enabled": bank.enabled,
+        "negative": bank.negative,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def _bank(row: Row[Any]) -> Bank:

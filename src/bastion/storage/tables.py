@@ -404,3 +404,24 @@ wf_audit = Table(
     Column("hash", String(64), nullable=False),
     Index("ix_wf_audit_subject_id", "subject_id"),
 )
+
+# Issue 6: every marked output, so a watermark read from an upload links back to the decision.
+output_marks = Table(
+    "output_marks",
+    metadata,
+    Column("issuer", Integer, primary_key=True, autoincrement=False),
+    # The watermark's 32-bit per-output id, as 8 lowercase hex digits.
+    Column("output_id", String(8), primary_key=True),
+    # The allowed decision the output was marked under (NULL: marked by an operator, unlinked).
+    Column("decision_id", String(36)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    # NULL until the marked image is complete (a reservation made before embedding).
+    Column("media_type", String(32)),
+    Column("source_sha256", String(64), nullable=False),
+    Column("marked_sha256", String(64)),
+    Column("manifest", String(200)),
+    Column("signer", String(200)),
+    Column("development_signer", Boolean, nullable=False, default=False),
+    Index("ix_output_marks_decision_id", "decision_id"),
+    Index("ix_output_marks_marked_sha256", "marked_sha256"),
+)

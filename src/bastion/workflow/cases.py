@@ -226,6 +226,9 @@ class DetectionInput:
     rule: str | None = None
     score: float | None = None
     guard_decision_id: str | None = None
+    # Child-safety priority and reviewers regardless of the category (critical or escalated
+    # guard decisions).
+    child_safety: bool = False
 
     def validate(self) -> None:
         self.item.validate()
@@ -275,6 +278,7 @@ def add_detection(wf: Workflow, given: DetectionInput, actor: Actor) -> tuple[Ca
             keywords=keywords,
             clocks=[detection_clock(wf.settings, wf.clock.now())],
             notice_id=None,
+            child_safety=given.child_safety,
         )
         wf.audit(
             conn,

@@ -40,7 +40,7 @@ from bastion.workflow.model import (
 )
 from bastion.workflow.records import Case, Item, Notice
 from bastion.workflow.service import Actor, Workflow
-from bastion.workflow.staydown import RemovedContent
+from bastion.workflow.staydown import Copy
 
 REVIEWER_MEASURES = (
     AccountMeasure.NONE,
@@ -339,14 +339,12 @@ def record(
     actor: Actor,
 ) -> ModerationDecision:
     """Store a decision, put it into effect, issue its statements, sweep TAKE IT DOWN copies."""
-    copies: list[Item] = []
+    copies: list[tuple[Item, Copy]] = []
     if decision.take_it_down and decision.visibility in measures.REMOVING and item.sha256:
-        entry = RemovedContent(
-            item.id, decision.id, item.sha256, decision.category, decision.decided_at, item.pdq
-        )
-        copies = [item_repo.get(conn, copy_id) for copy_id in wf.stay_down.find_copies(conn, entry)]
-        copies = [c for c in copies if c.state is ItemState.VISIBLE]
-        decision = replace(decision, copies_removed=tuple(c.id for c in copies))
+        entry = measures.removed_content(decision, item)
+        found = [(item_repo.get(conn, c.item_id), c) for c in wf.stay_down.find_copies(conn, entry)]
+        copies = [(c, how) for c, how in found if c.state is ItemState.VISIBLE]
+        decision = replace(decision, copies_removed=tuple(c.id for c, _ in copies))
     repo.add(conn, decision)
     measures.apply(conn, wf, decision, item)
     known = measures.known_personal_values(item, notices)
@@ -368,7 +366,7 @@ def record(
             "supersedes": decision.supersedes,
         },
     )
-    for copy in copies:
+    for copy, how in copies:
         # Each copy's uploader gets their own decision and statement.
         derived = replace(
             decision,
@@ -381,12 +379,12 @@ def record(
             language=copy.account_language or copy.language or "en",
             automated_detection=True,
             automated_decision=Automation.PARTIALLY,
-            detectors=("sha256_identical_copy",),
+            detectors=("sha256_identical_copy" if how.basis == "sha256" else "pdq_same_image",),
             account_measure=AccountMeasure.NONE,
             account_end=None,
             manifestly_illegal=False,
             copies_removed=(),
-            extra={"copy_of": decision.id},
+            extra={"copy_of": decision.id, "copy_basis": how.basis, "copy_distance": how.distance},
         )
         repo.add(conn, derived)
         measures.apply(conn, wf, derived, copy)
@@ -399,7 +397,7 @@ def record(
             "item.copy_removed",
             "item",
             copy.id,
-            {"decision": derived.id, "copy_of": decision.id},
+            {"decision": derived.id, "copy_of": decision.id, "basis": how.basis},
         )
     return decision
 

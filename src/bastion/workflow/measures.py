@@ -57,7 +57,7 @@ def apply(conn: Connection, wf: Workflow, decision: ModerationDecision, item: It
             {"decision": decision.id, "state": VISIBILITY_STATE[decision.visibility].value},
         )
     if decision.visibility in REMOVING and item.sha256:
-        wf.stay_down.add_removed(conn, _removed(decision, item))
+        wf.stay_down.add_removed(conn, removed_content(decision, item))
     if decision.account_id and decision.account_measure in (
         AccountMeasure.SUSPENSION,
         AccountMeasure.TERMINATION,
@@ -81,7 +81,7 @@ def apply(conn: Connection, wf: Workflow, decision: ModerationDecision, item: It
         )
 
 
-def _removed(decision: ModerationDecision, item: Item) -> RemovedContent:
+def removed_content(decision: ModerationDecision, item: Item) -> RemovedContent:
     assert item.sha256 is not None
     return RemovedContent(
         item_id=item.id,
@@ -90,6 +90,7 @@ def _removed(decision: ModerationDecision, item: Item) -> RemovedContent:
         category=decision.category,
         at=decision.decided_at,
         pdq=item.pdq,
+        case_id=decision.case_id,
     )
 
 
@@ -106,7 +107,7 @@ def reverse(
         restored.append(item.id)
         wf.audit(conn, actor, "item.restored", "item", item.id, {"decision": decision.id})
     if decision.visibility in REMOVING and item.sha256:
-        wf.stay_down.lift(conn, replace(_removed(decision, item), at=at))
+        wf.stay_down.lift(conn, replace(removed_content(decision, item), at=at))
     if decision.account_id and decision.account_measure in (
         AccountMeasure.SUSPENSION,
         AccountMeasure.TERMINATION,

@@ -73,7 +73,12 @@ class Workflow:
 
     @classmethod
     def from_guard(cls, guard: Guard, **kwargs: Any) -> Workflow:
+        """The workflow of a guard's process: its database, settings and clock, and stay-down
+        in the guard's hash banks (removals are banked by PDQ and matched by scan_upload)."""
+        from bastion.workflow.staydown import BankStayDown
+
         kwargs.setdefault("clock", guard.clock)
+        kwargs.setdefault("stay_down", BankStayDown(guard.banks))
         return cls(guard.db, guard.settings, guard.settings.resolved_secret(), **kwargs)
 
     # -- helpers shared by the steps ------------------------------------------------------------
@@ -114,6 +119,13 @@ class Workflow:
         return dispatch(self.db, self.transport, self.clock, self.settings)
 
     def after_commit(self) -> None:
+        """Called after every committed step: refresh stay-down matching, send messages."""
+        refresh = getattr(self.stay_down, "after_commit", None)
+        if callable(refresh):
+            try:
+                refresh()
+            except Exception:  # committed; the next bank sync applies it
+                log.exception("refreshing stay-down matching failed; the next sync applies it")
         if not self.auto_dispatch:
             return
         try:

@@ -102,6 +102,7 @@ def user_statement(
         "source_identity": decision.source_identity,
         "take_it_down": decision.take_it_down,
         "copy_of_removed": bool(decision.extra.get("copy_of")),
+        "copy_basis": decision.extra.get("copy_basis", "sha256"),
         "category_label": category_label(decision.category),
         "keyword_labels": [keyword_label(k) for k in decision.keywords if k != "KEYWORD_OTHER"]
         + ([decision.keyword_other] if decision.keyword_other else []),
@@ -142,7 +143,11 @@ def _facts(decision: ModerationDecision, known: Iterable[str]) -> str:
     if decision.take_it_down:
         source += ", which was also a valid removal request under the US TAKE IT DOWN Act"
     sentences.append(source + ".")
-    if decision.extra.get("copy_of"):
+    if decision.extra.get("copy_of") and decision.extra.get("copy_basis") == "pdq":
+        sentences.append(
+            "Copy of the same image (perceptual hash match) as an item removed after that request."
+        )
+    elif decision.extra.get("copy_of"):
         sentences.append(
             "Identical copy (same SHA-256 hash) of an item removed after that request."
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field
 
@@ -13,6 +13,9 @@ from bastion.content import Image
 from bastion.detectors.base import Detector, DetectorConfig
 from bastion.detectors.image.runtime import Loader
 from bastion.settings import Settings
+
+if TYPE_CHECKING:
+    from bastion.guard import Guard
 
 
 class ModelConfig(DetectorConfig):
@@ -30,7 +33,11 @@ class ImageDetector(Detector):
         self.threads = 1
         self._loader: Loader[Any] = Loader(self.name, self.load)
 
+    def bind(self, guard: Guard) -> None:
+        self.configure(guard.settings)
+
     def configure(self, settings: Settings) -> None:
+        """Read process-wide settings (model thread counts, face sizes)."""
         self.threads = settings.onnx_threads
 
     def warm_up(self) -> None:

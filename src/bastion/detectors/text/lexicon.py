@@ -21,7 +21,10 @@ import yaml
 
 from bastion.detectors.text.normalize import (
     Form,
+    latin_lookalike,
     letter_variants,
+    mixed_script_alternatives,
+    script_variants,
     stretched_alternatives,
     term_forms,
 )
@@ -281,19 +284,34 @@ class Lexicon:
             return self._rest(pattern[1:], tokens, pos + 1)
         return -1
 
-    def match(self, form: Form, *, fuzzy: bool = False, rejoin: bool = False) -> list[Hit]:
+    def match(
+        self,
+        form: Form,
+        *,
+        fuzzy: bool = False,
+        rejoin: bool = False,
+        common: frozenset[str] = frozenset(),
+    ) -> list[Hit]:
         """Every term occurrence in ``form``.
 
         ``fuzzy`` also matches one-typo variants of single words; ``rejoin`` also tries two
         neighbouring tokens as one word when one is very short ("na ked", "l ingerie"): for
         prompts that show signs of obfuscation only, since ordinary text has "pen is".
         In the deobfuscated form, stretched letters ("naaaked", "zieh sie auuus") are tried
-        once and twice.
+        once and twice. A token in ``common`` (an ordinary word of some language) is taken as
+        written: never corrected by typo matching, letter variants or joining.
         """
         index = self._indexes[0 if form.name == "plain" else 1]
-        hits = self._match_tokens(index, form.tokens, form.name, fuzzy=fuzzy, rejoin=rejoin)
-        if form.name == "deobfuscated":
-            for alternative in stretched_alternatives(form.tokens):
+        hits = self._match_tokens(
+            index, form.tokens, form.name, fuzzy=fuzzy, rejoin=rejoin, common=common
+        )
+        alternatives = (
+            stretched_alternatives(form.tokens)
+            if form.name == "deobfuscated"
+            else mixed_script_alternatives(form.tokens)
+        )
+        if alternatives:
+            for alternative in alternatives:
                 hits += [
                     replace(hit, matched=" ".join(form.tokens[hit.start : hit.end]))
                     for hit in self._match_tokens(index, alternative, form.name)
@@ -309,6 +327,7 @@ class Lexicon:
         *,
         fuzzy: bool = False,
         rejoin: bool = False,
+        common: frozenset[str] = frozenset(),
     ) -> list[Hit]:
         hits: list[Hit] = []
         for pos, token in enumerate(tokens):
@@ -321,7 +340,26 @@ class Lexicon:
                 end = self._rest(term.pattern[1:], tokens, pos + 1)
                 if end >= 0:
                     hits.append(Hit(term, pos, end, " ".join(tokens[pos:end]), form_name))
+            if token in common:
+                # An ordinary word somewhere: no corrections, except into nudity words, which
+                # only count next to a person ("mach sie nakt": Latvian "nākt" is "to come").
+                if fuzzy:
+                    for term, word in self._fuzzy(index, token):
+                        if term.label == "nudity":
+                            hits.append(Hit(term, pos, pos + 1, token, form_name, fuzzy=word))
+                continue
+            if form_name == "plain":
+                for variant in script_variants(token):
+                    for term, _ in self._first(index, variant):
+                        if len(term.pattern) == 1:
+                            hits.append(Hit(term, pos, pos + 1, token, form_name, fuzzy=variant))
             if form_name == "deobfuscated":
+                # A whole word in look-alike letters, unless it is a real word ("пие").
+                lookalike = latin_lookalike(token)
+                if lookalike is not None:
+                    for term, _ in self._first(index, lookalike):
+                        if len(term.pattern) == 1:
+                            hits.append(Hit(term, pos, pos + 1, token, form_name, fuzzy=lookalike))
                 for variant in letter_variants(token):
                     for term, _ in self._first(index, variant):
                         if len(term.pattern) == 1:
@@ -329,7 +367,7 @@ class Lexicon:
             if fuzzy:
                 for term, word in self._fuzzy(index, token):
                     hits.append(Hit(term, pos, pos + 1, token, form_name, fuzzy=word))
-            if rejoin and pos + 1 < len(tokens):
+            if rejoin and pos + 1 < len(tokens) and tokens[pos + 1] not in common:
                 joined = token + tokens[pos + 1]
                 if len(joined) >= 5 and min(len(token), len(tokens[pos + 1])) <= 3:
                     for term in index.words.get(joined, ()):
@@ -341,7 +379,7 @@ class Lexicon:
 
 
 WEAK_WEIGHT = 0.4
-WEAK_ROLE_WEIGHT = 0.5
+WEAK_ROLE_WEIGHT = 0.6
 
 
 def _default_weight(label: str, raw: str) -> float:
@@ -395,7 +433,7 @@ def parse_language(data: Any, where: str) -> tuple[LanguageData, list[tuple[str,
     for label in ALL_LABELS:
         for raw, weight in _entries(terms_section.get(label), f"{where}: terms.{label}"):
             terms.append(
-                (label, code, raw, weight if weight is not None else DEFAULT_WEIGHTS[label])
+                (label, code, raw, weight if weight is not None else _default_weight(label, raw))
             )
     for raw, weight in _entries(data.get("allow"), f"{where}: allow"):
         terms.append(("allow", code, raw, weight or 1.0))

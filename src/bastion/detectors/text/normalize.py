@@ -214,6 +214,15 @@ def _leet_word(match: re.Match[str]) -> str:
     return word
 
 
+# A word with at least one ASCII letter: only such words get look-alikes mapped to Latin, so
+# "nаkеd" (Cyrillic а, е) reads "naked" while Bulgarian "пие" stays Bulgarian, not "nue".
+_MIXED_WORD = re.compile(r"[^\W_]*[a-z][^\W_]*")
+
+
+def _unconfuse(match: re.Match[str]) -> str:
+    return match.group().translate(CONFUSABLES)
+
+
 def _join_spaced(match: re.Match[str]) -> str:
     """Join spaced-out letters. A separator other than the usual one in the run is a word
     break: "S c a r l e t t  J o h a n s s o n" and "o g-o-a-l-ă" keep their words."""
@@ -241,7 +250,7 @@ def _plain_tokens(text: str) -> tuple[str, ...]:
 # Repeated letters are not squeezed here (that would turn "teen" into "ten"): the matcher
 # tries each run of a repeated letter once and twice ("naaaked", "sexxy" → "naked", "sexy").
 _DEOBFUSCATION: tuple[tuple[str, Callable[[str], str]], ...] = (
-    ("confusables", lambda s: s.translate(CONFUSABLES)),
+    ("confusables", lambda s: _MIXED_WORD.sub(_unconfuse, s)),
     ("letter_spacing", lambda s: _SPACED.sub(_join_spaced, s)),
     ("leetspeak", lambda s: _LEET_WORD.sub(_leet_word, s)),
     ("punctuation_in_words", lambda s: _INNER_PUNCT.sub("", s)),
@@ -277,6 +286,82 @@ def letter_variants(token: str, limit: int = 8) -> list[str]:
         last = run.end()
     tail = token[last:]
     return [v + tail for v in variants if v + tail != token][:limit]
+
+
+# Latin letters that pass for Greek or Cyrillic ones, for words that mix the scripts
+# ("γyμvή" written with Latin y and v is "γυμνή").
+_TO_GREEK = str.maketrans(
+    {
+        "a": "α",
+        "b": "β",
+        "e": "ε",
+        "h": "η",
+        "i": "ι",
+        "k": "κ",
+        "n": "η",
+        "o": "ο",
+        "p": "ρ",
+        "t": "τ",
+        "u": "υ",
+        "v": "ν",
+        "x": "χ",
+        "y": "υ",
+        "w": "ω",
+        "z": "ζ",
+    }
+)
+_TO_CYRILLIC = str.maketrans(
+    {
+        "a": "а",
+        "b": "в",
+        "c": "с",
+        "e": "е",
+        "h": "н",
+        "k": "к",
+        "m": "м",
+        "o": "о",
+        "p": "р",
+        "t": "т",
+        "x": "х",
+        "y": "у",
+        "i": "і",
+        "3": "з",
+        "r": "г",
+        "n": "п",
+        "u": "и",
+    }
+)
+_LATIN = re.compile(r"[a-z]")
+_GREEK = re.compile(r"[\u0370-\u03ff]")
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+
+
+def latin_lookalike(token: str) -> str | None:
+    """A word written wholly in look-alike letters ("ѕеху") read as Latin, if it reads so."""
+    if _LATIN.search(token):
+        return None
+    mapped = token.translate(CONFUSABLES)
+    return mapped if mapped != token and mapped.isascii() else None
+
+
+def script_variants(token: str) -> list[str]:
+    """A word mixing Latin with Greek or Cyrillic letters, written wholly in the other script."""
+    if not _LATIN.search(token):
+        return []
+    variants = []
+    if _GREEK.search(token):
+        variants.append(token.translate(_TO_GREEK))
+    if _CYRILLIC.search(token):
+        variants.append(token.translate(_TO_CYRILLIC))
+    return variants
+
+
+def mixed_script_alternatives(tokens: Sequence[str]) -> list[tuple[str, ...]]:
+    """The token sequence with every mixed-script word written in its other script, for
+    phrases ("cъблeчи я": Latin c and e inside a Bulgarian word)."""
+    if not any(script_variants(t) for t in tokens):
+        return []
+    return [tuple((script_variants(t) or [t])[0] for t in tokens)]
 
 
 def stretched_alternatives(tokens: Sequence[str]) -> list[tuple[str, ...]]:

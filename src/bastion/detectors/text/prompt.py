@@ -16,6 +16,7 @@ from pydantic import Field
 from bastion.content import Prompt
 from bastion.detectors.base import Detector, DetectorConfig
 from bastion.detectors.text.ages import ADULT_AGE, AgeReader
+from bastion.detectors.text.common_words import common_words
 from bastion.detectors.text.lexicon import Hit, Lexicon, load_lexicon
 from bastion.detectors.text.names import FULL_NAME_WEIGHT, full_names, load_names
 from bastion.detectors.text.normalize import Form, normalize
@@ -36,7 +37,8 @@ FUZZY_FACTOR = 0.8
 AGE_SCORE = 0.95
 NO_PERSON_SCORE = 0.35  # below every default rule's threshold for explicit content
 CLOTHING_REDUCTION_SCORE = 0.7
-CLOTHING_WINDOW = 3  # words allowed between the garment and the reduction
+CLOTHING_WINDOW = 5  # words allowed between the garment and the reduction
+PERSON_WINDOW = 10  # words allowed between a nudity word and the person it is about
 # Lists whose match means a person is mentioned (so nudity words are about a person).
 PERSON_LABELS = frozenset({"person", "female_target", "minor", "real_person", "public_figure"})
 # Normalisation steps that only deliberate obfuscation produces.
@@ -50,6 +52,11 @@ class PromptLexiconConfig(DetectorConfig):
         default_factory=list, description="Directories of extra lexicon YAML files."
     )
     fuzzy: bool = Field(default=True, description="Match one-edit misspellings of long words.")
+    common_words: bool = Field(
+        default=True,
+        description="Never correct an ordinary word of any language into a lexicon term "
+        "(wordfreq's common-word lists).",
+    )
 
 
 class PromptLexiconDetector(Detector):
@@ -62,6 +69,7 @@ class PromptLexiconDetector(Detector):
     def __init__(self, config: DetectorConfig | None = None) -> None:
         super().__init__(config)
         self._lexicon: Lexicon | None = None
+        self._common: frozenset[str] = frozenset()
         self._ages: AgeReader | None = None
 
     def warm_up(self) -> None:
@@ -69,6 +77,7 @@ class PromptLexiconDetector(Detector):
 
     def _loaded(self) -> tuple[Lexicon, AgeReader]:
         if self._lexicon is None or self._ages is None:
+            self._common = common_words() if self._config.common_words else frozenset()
             self._lexicon = load_lexicon(self._config.extra_lexicon_dirs)
             self._ages = AgeReader(self._lexicon.languages)
         return self._lexicon, self._ages
@@ -80,23 +89,28 @@ class PromptLexiconDetector(Detector):
         normalized = normalize(item.text)
         obfuscated = bool(OBFUSCATION_STEPS & set(normalized.deobfuscated.steps))
         entries: dict[str, list[Entry]] = defaultdict(list)
-        nudity: list[Entry] = []
-        person = False
+        nudity: list[tuple[Entry, str, int, int]] = []  # with the form and span of the match
+        people: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        person = False  # a person named or aged anywhere in the prompt
+        masked: frozenset[str] = frozenset()
         for form in normalized.forms:
             deobfuscated = form.name == "deobfuscated"
-            hits = _unmasked(
-                lexicon.match(
-                    form,
-                    fuzzy=self._config.fuzzy and deobfuscated,
-                    rejoin=deobfuscated and obfuscated,
-                )
+            raw_hits = lexicon.match(
+                form,
+                fuzzy=self._config.fuzzy and deobfuscated,
+                rejoin=deobfuscated and obfuscated,
+                common=self._common,
             )
+            hits = _unmasked(raw_hits, masked if deobfuscated else frozenset())
+            if not deobfuscated:
+                masked = _masked_words(raw_hits)
             for hit in hits:
                 label = hit.term.label
-                person = person or label in PERSON_LABELS
+                if label in PERSON_LABELS:
+                    people[form.name].append((hit.start, hit.end))
                 score = hit.term.weight * (FUZZY_FACTOR if hit.fuzzy else 1.0)
                 if label == "nudity":
-                    nudity.append((score, _evidence(hit, form)))
+                    nudity.append(((score, _evidence(hit, form)), form.name, hit.start, hit.end))
                 elif label in LABEL_OF:
                     entries[LABEL_OF[label]].append((score, _evidence(hit, form)))
             entries["sexual_suggestive"] += _clothing_reduced(hits, form)
@@ -112,10 +126,14 @@ class PromptLexiconDetector(Detector):
                 evidence = {"term": "<stated age>", "age": age.age, "matched": age.matched}
                 entries["minor_cue"].append((AGE_SCORE, {**evidence, "form": "plain"}))
         # Nudity words ("naked", "bare", "desnudo") are explicit about people; about trees,
-        # mountains, snails or salads they are not. Without any person in the prompt they stay
-        # on record as a weak signal below every rule's threshold.
-        for score, evidence in nudity:
-            if not person:
+        # mountains, snails or salads they are not. Without a person near them (or a named or
+        # aged one anywhere) they stay on record as a weak signal below every rule's threshold.
+        for (score, evidence), form_name, start, end in nudity:
+            near = any(
+                max(start, p_start) - min(end, p_end) <= PERSON_WINDOW
+                for p_start, p_end in people[form_name]
+            )
+            if not (person or near):
                 score = min(score, NO_PERSON_SCORE)
                 evidence = {**evidence, "no_person_mentioned": True}
             entries["sexual_explicit"].append((score, evidence))
@@ -157,14 +175,25 @@ def _clothing_reduced(hits: list[Hit], form: Form) -> list[Entry]:
     return found
 
 
-def _unmasked(hits: list[Hit]) -> list[Hit]:
-    """Drop matches that lie inside an allow-listed phrase ("nude lipstick", "strip mall")."""
+def _unmasked(hits: list[Hit], masked_elsewhere: frozenset[str] = frozenset()) -> list[Hit]:
+    """Drop matches that lie inside an allow-listed phrase ("nude lipstick", "strip mall"),
+    and matches of words that the plain form found only inside allowed phrases (so
+    "naked mole-rats" stays allowed when the deobfuscated form reads "molerats")."""
     allowed = [(h.start, h.end) for h in hits if h.term.label == "allow"]
     return [
         h
         for h in hits
-        if h.term.label != "allow" and not any(s <= h.start and h.end <= e for s, e in allowed)
+        if h.term.label != "allow"
+        and not any(s <= h.start and h.end <= e for s, e in allowed)
+        and h.matched not in masked_elsewhere
     ]
+
+
+def _masked_words(hits: list[Hit]) -> frozenset[str]:
+    """Matched texts that occur only inside allowed phrases in this form."""
+    kept = _unmasked(hits)
+    all_matched = {h.matched for h in hits if h.term.label != "allow"}
+    return frozenset(all_matched - {h.matched for h in kept})
 
 
 def _evidence(hit: Hit, form: Form) -> dict[str, Any]:

@@ -94,3 +94,14 @@ def removed_entry(conn: Connection, sha256: str) -> dict[str, Any] | None:
         .limit(1)
     ).one_or_none()
     return values(row) if row else None
+
+
+def pdq_page(conn: Connection, after: str, limit: int) -> list[tuple[str, str]]:
+    """(id, pdq) of items with a PDQ hash, in id order after ``after`` (a scan in pages)."""
+    rows = conn.execute(
+        select(wf_items.c.id, wf_items.c.pdq)
+        .where(wf_items.c.pdq.is_not(None), wf_items.c.id > after)
+        .order_by(wf_items.c.id)
+        .limit(limit)
+    ).all()
+    return [(str(r[0]), str(r[1])) for r in rows]

@@ -1,0 +1,133 @@
+"""Decoding untrusted image bytes to pixels and encoding marked pixels back, with typed errors.
+
+Kept small on purpose: the image guard (issue 3) owns general image intake; this module only
+does what marking and verification need. Every decoder failure — unknown format, truncated
+data, a decompression bomb — becomes an :class:`~bastion.errors.InvalidInput` (or one of its
+subclasses), never an exception from Pillow.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image, ImageOps
+
+from bastion.errors import BastionError, InputTooLarge, InvalidInput, UnsupportedMediaType
+
+MAX_PIXELS = 50_000_000  # larger images are refused before they are decoded
+# Formats marked in place; anything else Pillow can read is marked and returned as PNG.
+_OUTPUT_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+_MEDIA_TYPES = {
+    **_OUTPUT_FORMATS,
+    "GIF": "image/gif",
+    "BMP": "image/bmp",
+    "TIFF": "image/tiff",
+    "MPO": "image/jpeg",
+}
+
+Pixels = npt.NDArray[np.uint8]
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """Pixels ready for the watermark: RGB (H×W×3) or grey (H×W), plus what to carry over."""
+
+    pixels: Pixels
+    alpha: Pixels | None
+    media_type: str  # of the input
+    frames: int
+    icc_profile: bytes | None = None
+
+    @property
+    def width(self) -> int:
+        return int(self.pixels.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.pixels.shape[0])
+
+
+def decode(data: bytes, *, max_pixels: int = MAX_PIXELS) -> Decoded:
+    """Decode the first frame of an image, applying its EXIF orientation."""
+    if not data:
+        raise InvalidInput("image is empty", field="image")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            width, height = image.size
+            if width * height > max_pixels:
+                raise InputTooLarge(
+                    f"image is {width}×{height} pixels; the limit is {max_pixels} pixels",
+                    field="image",
+                )
+            media_type = _MEDIA_TYPES.get(image.format or "")
+            if media_type is None:
+                raise UnsupportedMediaType(
+                    f"image format {image.format or 'unknown'} is not supported for provenance "
+                    "(use JPEG, PNG, WebP, GIF, BMP or TIFF)",
+                    field="image",
+                )
+            frames = int(getattr(image, "n_frames", 1))
+            icc = image.info.get("icc_profile")
+            pixels, alpha = _planes(ImageOps.exif_transpose(image))
+    except BastionError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise InputTooLarge(f"image is too large to decode safely: {exc}", field="image") from exc
+    except Exception as exc:  # Pillow raises many types for broken files; all are bad input
+        raise InvalidInput(f"image could not be decoded: {_describe(exc)}", field="image") from exc
+    return Decoded(
+        pixels=pixels,
+        alpha=alpha,
+        media_type=media_type,
+        frames=frames,
+        icc_profile=icc if isinstance(icc, bytes) else None,
+    )
+
+
+def _planes(image: Image.Image) -> tuple[Pixels, Pixels | None]:
+    mode = image.mode
+    if mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+        mode = image.mode
+    if mode == "L":
+        return np.asarray(image, dtype=np.uint8), None
+    if mode == "LA":
+        planes = np.asarray(image, dtype=np.uint8)
+        return np.ascontiguousarray(planes[..., 0]), np.ascontiguousarray(planes[..., 1])
+    if mode == "RGBA":
+        planes = np.asarray(image, dtype=np.uint8)
+        return np.ascontiguousarray(planes[..., :3]), np.ascontiguousarray(planes[..., 3])
+    return np.asarray(image.convert("RGB"), dtype=np.uint8), None
+
+
+def encode(decoded: Decoded, pixels: Pixels) -> tuple[bytes, str]:
+    """Encode marked ``pixels`` in the input's format (JPEG, PNG, WebP; others become PNG)."""
+    media_type = decoded.media_type
+    if media_type not in _OUTPUT_FORMATS.values():
+        media_type = "image/png"
+    mode = "L" if pixels.ndim == 2 else "RGB"
+    image = Image.fromarray(pixels, mode)
+    if decoded.alpha is not None and media_type != "image/jpeg":
+        image.putalpha(Image.fromarray(decoded.alpha, "L"))
+    options: dict[str, object] = {}
+    if decoded.icc_profile:
+        options["icc_profile"] = decoded.icc_profile
+    buffer = io.BytesIO()
+    if media_type == "image/jpeg":
+        image.save(buffer, "JPEG", quality=95, **options)
+    elif media_type == "image/webp":
+        image.save(buffer, "WEBP", quality=95, method=4, **options)
+    else:
+        image.save(buffer, "PNG", compress_level=3, **options)
+    return buffer.getvalue(), media_type
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text[:200]
