@@ -10,7 +10,7 @@ PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml src/bastion/hashing/_mih.c
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@# The public-form browser tests drive Debian's Chromium (no browser download).
 	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \

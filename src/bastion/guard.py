@@ -100,6 +100,12 @@ class Guard:
             detector.bind(self)
         for detector in components.detectors:
             detector.warm_up()
+        # Upload scans decode pixels (Image.decoded) only for detectors that read them; the
+        # hash detector decodes its own reference-compatible luma once (Image.cached).
+        self._uploads_need_pixels = any(
+            issubclass(Image, d.accepts) and getattr(d, "reads_pixels", True)
+            for d in components.detectors
+        )
         self.runner = Runner(
             components.detectors,
             timeout_s=self.settings.detector_timeout_ms / 1000,
@@ -150,6 +156,7 @@ class Guard:
             clock=clock,
             min_quality=settings.hash_min_quality,
             sync_interval_s=settings.bank_sync_interval_ms / 1000,
+            max_pixels=settings.image_max_pixels,
         )
         components = Components(
             settings=settings,
@@ -204,12 +211,13 @@ class Guard:
     ) -> Decision:
         """Match an upload against every enabled bank (and the image detectors) and decide.
 
-        Undecodable or oversized images are typed errors, not decisions.
+        Undecodable or oversized images are typed errors, not decisions. The image is decoded
+        once for hashing, here; the hash detector and stay-down reuse it (``Image.cached``).
         """
-        from bastion.hashing.decode import decode_luma
+        from bastion.hashing.decode import luma_of
 
-        parsed = self._image(image, "image")
-        decode_luma(parsed.data, max_pixels=self.banks.max_pixels)  # typed error on bad bytes
+        parsed = self._image(image, "image", decode=self._uploads_need_pixels)
+        luma_of(parsed, max_pixels=self.banks.max_pixels)  # typed error; cached on the image
         return self._check(Surface.UPLOAD, [Item(parsed, SUBJECT_UPLOAD)], context=context)
 
     def check_output(
@@ -342,8 +350,11 @@ class Guard:
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _image(self, image: bytes | Image, field: str) -> Image:
-        """Accept, sniff and decode an image within the limits; every failure is typed."""
+    def _image(self, image: bytes | Image, field: str, *, decode: bool = True) -> Image:
+        """Accept, sniff and decode an image within the limits; every failure is typed.
+
+        ``decode=False`` leaves the pixels to whoever needs them (scan_upload when only the
+        hash detector reads images: it decodes for hashing itself, with typed errors too)."""
         try:
             if isinstance(image, Image):
                 if image.limits is None:
@@ -354,7 +365,8 @@ class Guard:
                 )
             else:
                 raise InvalidInput(f"{field} must be bytes, got {type(image).__name__}")
-            image.decoded()
+            if decode:
+                image.decoded()
         except InvalidInput as exc:
             exc.field = field
             raise

@@ -64,6 +64,34 @@ def test_a_mirror_is_close_to_a_dihedral_variant_not_to_the_plain_hash() -> None
     assert min(v.hash.distance(plain.hash) for v in variants) <= 16
 
 
+TURNS = {
+    "rotate_90": lambda a: np.rot90(a, 1),
+    "rotate_180": lambda a: a[::-1, ::-1],
+    "rotate_270": lambda a: np.rot90(a, 3),
+    "flip_x": lambda a: a[::-1],
+    "flip_y": lambda a: a[:, ::-1],
+    "flip_plus_1": lambda a: a.transpose(1, 0, 2),
+    "flip_minus_1": lambda a: a[::-1, ::-1].transpose(1, 0, 2),
+}
+
+
+@pytest.mark.parametrize("name", ["coffee", "brick"])  # coffee is 400×600; brick a fine texture
+@pytest.mark.parametrize("turn", list(TURNS))
+def test_an_upload_turned_any_way_has_a_query_variant_equal_to_the_plain_hash(
+    name: str, turn: str
+) -> None:
+    """Lookups hash the upload itself mirrored/rotated, so a turned re-upload lands on the
+    original's hash (the DCT-domain shortcut is 12-80 bits off: the reference's blur and
+    sampling grid are not quite symmetric)."""
+    array = photo(name)
+    plain = pdq.hash_bytes(encode(array)).hash
+    turned = decode_luma(encode(np.ascontiguousarray(TURNS[turn](array))))
+    variants = pdq.transformed_hashes(turned)
+    assert variants[0].variant == "original"
+    assert variants[0].hash == pdq.hash_luma(turned).hash
+    assert min(v.hash.distance(plain) for v in variants) <= 4
+
+
 def test_crop_variants_are_close_to_hashes_of_the_crops() -> None:
     array = photo("rocket")
     luma = decode_luma(encode(array))
@@ -168,3 +196,43 @@ def test_non_bytes_and_empty_are_typed_errors() -> None:
         pdq.hash_bytes(b"")
     with pytest.raises(InvalidInput):
         pdq.hash_bytes("not bytes")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("height", "width", "scale", "crop"),
+    [(512, 512, 2, 0.0), (300, 451, 1, 0.05), (3000, 4000, 8, 0.1), (64, 20000, 1, 0.0)],
+)
+def test_banded_kernels_equal_the_dense_product(
+    height: int, width: int, scale: int, crop: float
+) -> None:
+    """The banded sampling is the dense K_rows · luma · K_colsᵀ (the last case: too wide a
+    band along a 20000-pixel axis, so the dense product is used)."""
+    from bastion.hashing.decode import Luma
+
+    rng = np.random.default_rng(height)
+    pixels = rng.uniform(0, 255, (-(-height // scale), -(-width // scale))).astype(np.float32)
+    luma = Luma(pixels, width, height, scale)
+    h_off, w_off = round(height * crop), round(width * crop)
+    rows = pdq.kernel(height, scale, h_off, height - 2 * h_off)
+    cols = pdq.kernel(width, scale, w_off, width - 2 * w_off)
+    dense = rows.astype(np.float64) @ pixels @ cols.T.astype(np.float64)
+    assert np.allclose(pdq._samples(luma, crop), dense, rtol=1e-4, atol=1e-2)
+    wide = pdq.band(width, scale, w_off, width - 2 * w_off)
+    assert (wide is None) == (width == 20000)
+
+
+@pytest.mark.parametrize("name", ["coffee", "hubble_deep_field"])  # scale 1; 872×1000 at 1/2
+def test_turned_hashes_equal_hashing_each_turned_image(name: str) -> None:
+    """The four-sampling shortcut gives exactly the hashes of the eight turned lumas."""
+    from bastion.hashing.decode import Luma
+
+    luma = decode_luma(encode(photo(name)))
+    fast = pdq.transformed_hashes(luma)
+    assert [r.variant for r in fast] == [v.value for v in pdq.Dihedral]
+    for result, variant in zip(fast, pdq.Dihedral, strict=True):
+        pixels = np.ascontiguousarray(pdq._transform(luma.pixels, variant))
+        turned = variant in {"rotate_90", "rotate_270", "flip_plus_1", "flip_minus_1"}
+        size = (luma.height, luma.width) if turned else (luma.width, luma.height)
+        slow = pdq.hash_luma(Luma(pixels, *size, luma.scale))
+        assert result.hash == slow.hash, variant
+        assert result.quality == slow.quality

@@ -121,3 +121,70 @@ def test_flat_upload_is_not_matched(guard: Guard) -> None:
     assert decision.action is Action.ALLOW
     pdq = next(f for f in decision.findings if f.label == "pdq_hash")
     assert pdq.evidence["quality"] < 50
+
+
+def test_a_scanned_upload_is_decoded_once(guard: Guard, monkeypatch: pytest.MonkeyPatch) -> None:
+    """scan_upload decodes (for its typed error); the hash detector and stay-down reuse it."""
+    import bastion.hashing.banks as banks_module
+    import bastion.hashing.decode as decode_module
+
+    calls: list[int] = []
+    real = decode_module.decode_luma
+
+    def counting(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(decode_module, "decode_luma", counting)
+    monkeypatch.setattr(banks_module, "decode_luma", counting)
+    original = encode(photo("coffee"))
+    FLAGGED.add(Image.from_bytes(original, max_bytes=10**8).sha256)
+    try:
+        decision = guard.scan_upload(original)  # hashed, matched, blocked and banked
+    finally:
+        FLAGGED.clear()
+    assert decision.action is Action.BLOCK
+    assert any(f.label == "pdq_hash" for f in decision.findings)
+    assert len(list(guard.banks.entries("removed_content"))) == 1
+    assert len(calls) == 1
+
+
+def _count_pixel_decodes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls: list[int] = []
+    real = Image.decoded
+
+    def counting(self: Image) -> object:
+        calls.append(1)
+        return real(self)
+
+    monkeypatch.setattr(Image, "decoded", counting)
+    return calls
+
+
+def test_a_hash_only_upload_scan_skips_the_pixel_decode(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no detector that reads pixels, an upload is decoded once, for hashing only; bad
+    bytes are still a typed error."""
+    from bastion.errors import InvalidInput
+
+    hash_only = settings.model_copy(update={"detectors": ["prompt_lexicon", "hash_match"]})
+    guard = Guard.from_settings(hash_only)
+    try:
+        calls = _count_pixel_decodes(monkeypatch)
+        decision = guard.scan_upload(encode(photo("camera")))
+        assert any(f.label == "pdq_hash" for f in decision.findings)
+        assert calls == []
+        with pytest.raises(InvalidInput) as raised:
+            guard.scan_upload(b"\xff\xd8\xff\xe0" + b"\x00" * 64)
+        assert raised.value.status == 422
+    finally:
+        guard.close()
+
+
+def test_an_upload_scan_with_a_pixel_detector_decodes_pixels(
+    guard: Guard, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _count_pixel_decodes(monkeypatch)
+    guard.scan_upload(encode(photo("camera")))
+    assert calls

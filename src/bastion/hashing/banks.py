@@ -253,7 +253,11 @@ class BankService:
             parsed = content if isinstance(content, Hash) else Hash.parse(content)
             item = EntryInput(hash=parsed.hex, **meta)
         else:
-            luma = content if isinstance(content, Luma) else decode_luma(content)
+            luma = (
+                content
+                if isinstance(content, Luma)
+                else decode_luma(content, max_pixels=self.max_pixels)
+            )
             item = self.image_entry(luma, True, **meta)
             if item.quality is not None and item.quality < self.min_quality:
                 return None
@@ -314,13 +318,13 @@ class BankService:
 
     # -- matching -----------------------------------------------------------------------------
 
-    def query_hashes(self, image: bytes) -> tuple[pdq.PdqResult, list[QueryHash]]:
+    def query_hashes(self, image: bytes | Luma) -> tuple[pdq.PdqResult, list[QueryHash]]:
         """The plain hash of an upload and the eight mirror/rotation variants to look up."""
-        luma = decode_luma(image, max_pixels=self.max_pixels)
-        variants = pdq.dihedral_hashes(luma)
+        luma = image if isinstance(image, Luma) else decode_luma(image, max_pixels=self.max_pixels)
+        variants = pdq.transformed_hashes(luma)
         return variants[0], [QueryHash(v.hash, v.variant) for v in variants]
 
-    def lookup_image(self, image: bytes, *, banks: Iterable[str] | None = None) -> Lookup:
+    def lookup_image(self, image: bytes | Luma, *, banks: Iterable[str] | None = None) -> Lookup:
         plain, queries = self.query_hashes(image)
         if plain.quality < self.min_quality:
             return Lookup((), (), plain.hex, plain.quality)

@@ -19,6 +19,7 @@ import numpy as np
 from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 
+from bastion.content import Image
 from bastion.errors import InputTooLarge, InvalidInput, UndecodableImage
 
 # More pixels than this is refused before decoding (a 12000x8000 photo is 96 MP).
@@ -40,6 +41,18 @@ class Luma:
     width: int
     height: int
     scale: int
+
+
+PDQ_LUMA = "pdq_luma"  # the key of the hashing decode in Image.cached
+
+
+def luma_of(image: Image | bytes, *, max_pixels: int = MAX_PIXELS) -> Luma:
+    """The image's luma for hashing, decoded once per ``Image`` (cached on it) and shared by
+    :meth:`Guard.scan_upload` (for its typed error), the hash detector and stay-down."""
+    if isinstance(image, Image):
+        data = image.data
+        return image.cached(PDQ_LUMA, lambda: decode_luma(data, max_pixels=max_pixels))
+    return decode_luma(image, max_pixels=max_pixels)
 
 
 def _open(data: bytes, max_pixels: int) -> PILImage.Image:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from bastion.content import Image
 from bastion.detectors.base import Detector
 from bastion.findings import Finding
+from bastion.hashing.decode import luma_of
 
 if TYPE_CHECKING:
     from bastion.guard import Guard
@@ -33,6 +34,9 @@ class HashMatchDetector(Detector):
     name: ClassVar[str] = "hash_match"
     accepts: ClassVar[type] = Image
     labels: ClassVar[frozenset[str]] = frozenset({HASH_MATCH, PDQ_HASH})
+    # Hashes its own luma decode (reference-compatible: no EXIF turn, reduced JPEG decode),
+    # never Image.decoded(): an upload scan with no other image detector skips that decode.
+    reads_pixels: ClassVar[bool] = False
 
     banks: BankService | None = None
 
@@ -46,7 +50,7 @@ class HashMatchDetector(Detector):
     def detect(self, item: Any, *, subject: str) -> Sequence[Finding]:
         if self.banks is None:
             raise RuntimeError("the hash_match detector has no banks bound")
-        plain, queries = self.banks.query_hashes(item.data)
+        plain, queries = self.banks.query_hashes(luma_of(item, max_pixels=self.banks.max_pixels))
         low = plain.quality < self.banks.min_quality
         lookup = None if low else self.banks.match(queries)
         evidence: dict[str, Any] = {

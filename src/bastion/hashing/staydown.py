@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from bastion.content import Image
 from bastion.detectors.runner import Item
 from bastion.errors import InvalidInput
+from bastion.hashing.decode import luma_of
 from bastion.hashing.detector import HASH_MATCH, REMOVED_IDENTICAL
 from bastion.hashing.model import BankKind
 from bastion.policy.model import Decision, Surface
@@ -44,13 +45,14 @@ class StayDownEffect:
             if decision.surface is Surface.UPLOAD and _already_banked(decision, item.subject):
                 continue
             try:
+                image = luma_of(item.content, max_pixels=guard.banks.max_pixels)
                 if decision.surface is Surface.OUTPUT:
                     guard.banks.add_blocked_generation(
-                        item.content.data, decision_id=decision.id, labels=decision.rules
+                        image, decision_id=decision.id, labels=decision.rules
                     )
                 else:
                     guard.banks.add_removed(
-                        item.content.data,
+                        image,
                         decision_id=decision.id,
                         labels=decision.rules,
                         added_by="guard",
