@@ -13,6 +13,8 @@ from __future__ import annotations
 import io
 import threading
 import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -88,55 +90,78 @@ def decode(data: bytes, media_type: str, limits: ImageLimits) -> Decoded:
             "(pip install 'bastion-safety[heic]'); send JPEG, PNG, WebP or AVIF instead",
             field=_FIELD,
         )
-    try:
-        return _decode(data, fmt, limits)
-    except InvalidInput:
-        raise
-    except PILImage.DecompressionBombError as exc:
-        raise InputTooLarge(f"image refused as a decompression bomb: {exc}", field=_FIELD) from exc
-    except UnidentifiedImageError as exc:
-        raise UndecodableImage(f"image is not a readable {fmt} file", field=_FIELD) from exc
-    except (OSError, ValueError, SyntaxError, EOFError) as exc:
-        raise UndecodableImage(f"image could not be decoded as {fmt}: {exc}", field=_FIELD) from exc
-    except (MemoryError, RecursionError, IndexError, KeyError, TypeError, ZeroDivisionError) as exc:
-        # Malformed files reach odd corners of decoders; none of them may crash the service.
-        raise UndecodableImage(
-            f"image could not be decoded as {fmt}: {type(exc).__name__}", field=_FIELD
-        ) from exc
+    with untrusted(data, [fmt], max_pixels=limits.max_pixels, max_side=limits.max_side) as image:
+        return _decode_first_frame(image, fmt, limits)
 
 
-def _decode(data: bytes, fmt: str, limits: ImageLimits) -> Decoded:
-    # Warnings filters are process-wide, so changing them is serialised. Inside: a
-    # decompression-bomb warning is an error; any other decoder warning (bad EXIF, odd
-    # palettes) is ignored, the file being judged on its pixels.
+@contextmanager
+def untrusted(
+    data: bytes,
+    formats: Sequence[str],
+    *,
+    max_pixels: int,
+    max_side: int | None = None,
+) -> Iterator[PILImage.Image]:
+    """Open untrusted bytes, and guard everything done with the image inside the block.
+
+    The one way into Pillow for every decoder in Bastion (detectors, hashing, provenance):
+    only ``formats`` are tried, so an exotic decoder is never reached; the header's dimensions
+    are checked before any pixel is decoded; the decompression-bomb warning is an error; and
+    whatever Pillow raises, here or while the caller decodes inside the block, becomes a typed
+    error. Warnings filters are process-wide, so the block is serialised.
+    """
     with _WARNINGS_LOCK, warnings.catch_warnings():
+        # A bomb warning is an error; other decoder warnings (bad EXIF, odd palettes) are
+        # ignored, the file being judged on its pixels.
         warnings.simplefilter("ignore")
         warnings.simplefilter("error", PILImage.DecompressionBombWarning)
         try:
-            return _decode_first_frame(data, fmt, limits)
-        except PILImage.DecompressionBombWarning as exc:
+            with PILImage.open(io.BytesIO(data), formats=list(formats)) as image:
+                width, height = image.size
+                _check_dimensions(width, height, max_pixels, max_side)
+                yield image
+        except InvalidInput:
+            raise
+        except (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning) as exc:
             raise InputTooLarge(
                 f"image refused as a decompression bomb: {exc}", field=_FIELD
             ) from exc
+        except UnidentifiedImageError as exc:
+            names = "/".join(formats)
+            raise UndecodableImage(f"image is not a readable {names} file", field=_FIELD) from exc
+        except (OSError, ValueError, SyntaxError, EOFError) as exc:
+            raise UndecodableImage(
+                f"image could not be decoded: {exc}"[:300], field=_FIELD
+            ) from exc
+        except (
+            MemoryError,
+            RecursionError,
+            IndexError,
+            KeyError,
+            TypeError,
+            ZeroDivisionError,
+        ) as exc:
+            # Malformed files reach odd corners of decoders; none of them may crash the service.
+            raise UndecodableImage(
+                f"image could not be decoded: {type(exc).__name__}", field=_FIELD
+            ) from exc
 
 
-def _decode_first_frame(data: bytes, fmt: str, limits: ImageLimits) -> Decoded:
-    with PILImage.open(io.BytesIO(data), formats=[fmt]) as image:
-        width, height = image.size
-        _check_dimensions(width, height, limits)
-        frames = _frame_count(image, limits)
-        image.seek(0)
-        exif_orientation = _orientation(image)
-        if fmt == "JPEG":
-            # DCT-domain downscaling: a 4000×3000 photo decodes at 1/2, 1/4 or 1/8 scale
-            # directly, far cheaper than decoding it whole and resizing.
-            image.draft("RGB", _draft_target(width, height, limits))
-        image.load()
-        mode = image.mode
-        oriented = ImageOps.exif_transpose(image) if exif_orientation != 1 else image
-        if exif_orientation in (5, 6, 7, 8):
-            width, height = height, width
-        rgb, had_alpha = _to_rgb(oriented)
+def _decode_first_frame(image: PILImage.Image, fmt: str, limits: ImageLimits) -> Decoded:
+    width, height = image.size
+    frames = _frame_count(image, limits)
+    image.seek(0)
+    exif_orientation = _orientation(image)
+    if fmt == "JPEG":
+        # DCT-domain downscaling: a 4000×3000 photo decodes at 1/2, 1/4 or 1/8 scale
+        # directly, far cheaper than decoding it whole and resizing.
+        image.draft("RGB", _draft_target(width, height, limits))
+    image.load()
+    mode = image.mode
+    oriented = ImageOps.exif_transpose(image) if exif_orientation != 1 else image
+    if exif_orientation in (5, 6, 7, 8):
+        width, height = height, width
+    rgb, had_alpha = _to_rgb(oriented)
     rgb = _shrink(rgb, limits.analysis_max_side)
     rgb.setflags(write=False)
     return Decoded(
@@ -151,18 +176,17 @@ def _decode_first_frame(data: bytes, fmt: str, limits: ImageLimits) -> Decoded:
     )
 
 
-def _check_dimensions(width: int, height: int, limits: ImageLimits) -> None:
+def _check_dimensions(width: int, height: int, max_pixels: int, max_side: int | None) -> None:
     if width <= 0 or height <= 0:
-        raise InvalidInput(f"image has no pixels ({width}×{height})", field=_FIELD)
-    if width > limits.max_side or height > limits.max_side:
+        raise UndecodableImage(f"image has no pixels ({width}×{height})", field=_FIELD)
+    if max_side is not None and (width > max_side or height > max_side):
         raise InputTooLarge(
-            f"image is {width}×{height}; no side may exceed {limits.max_side} pixels",
+            f"image is {width}×{height}; no side may exceed {max_side} pixels",
             field=_FIELD,
         )
-    if width * height > limits.max_pixels:
+    if width * height > max_pixels:
         raise InputTooLarge(
-            f"image has {width * height} pixels ({width}×{height}); "
-            f"the limit is {limits.max_pixels}",
+            f"image has {width * height} pixels ({width}×{height}); the limit is {max_pixels}",
             field=_FIELD,
         )
 

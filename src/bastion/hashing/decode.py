@@ -1,9 +1,8 @@
-"""Safe image decoding for hashing: bytes in, a luma array out, or a typed error.
+"""Image decoding for hashing: bytes in, a luma array out, or a typed error.
 
-Self-contained on purpose (the image-intake module of the detectors may differ; the two are
-unified later). Decoding untrusted bytes never crashes, hangs or exhausts memory: the format is
-sniffed first, the pixel count is checked from the header before any pixel is decoded, and
-every decoder failure becomes an ``UndecodableImage``.
+Opening the bytes goes through :func:`bastion.decode.untrusted`, the one guarded way into
+Pillow (format allow-list, pixel count checked from the header before any pixel is decoded,
+every decoder failure a typed error); this module only adds the luma PDQ hashes from.
 
 Fast path: JPEG can decode at 1/2, 1/4 or 1/8 scale inside the IDCT ("draft" mode), which skips
 most of the work; the PDQ kernel compensates for the scale, so the hash stays compatible.
@@ -11,16 +10,13 @@ most of the work; the PDQ kernel compensates for the scale, so the hash stays co
 
 from __future__ import annotations
 
-import io
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image as PILImage
-from PIL import UnidentifiedImageError
 
 from bastion.content import Image
-from bastion.errors import InputTooLarge, InvalidInput, UndecodableImage
+from bastion.decode import untrusted
+from bastion.errors import InvalidInput, UndecodableImage
 
 # More pixels than this is refused before decoding (a 12000x8000 photo is 96 MP).
 MAX_PIXELS = 100_000_000
@@ -55,33 +51,6 @@ def luma_of(image: Image | bytes, *, max_pixels: int = MAX_PIXELS) -> Luma:
     return decode_luma(image, max_pixels=max_pixels)
 
 
-def _open(data: bytes, max_pixels: int) -> PILImage.Image:
-    if not isinstance(data, bytes | bytearray | memoryview):
-        raise InvalidInput(f"image must be bytes, got {type(data).__name__}", field="image")
-    if not data:
-        raise InvalidInput("image is empty", field="image")
-    try:
-        with warnings.catch_warnings():  # the pixel limit is checked below, as an error
-            warnings.simplefilter("ignore", PILImage.DecompressionBombWarning)
-            image = PILImage.open(io.BytesIO(bytes(data)), formats=_FORMATS)
-    except PILImage.DecompressionBombError as exc:
-        raise InputTooLarge(f"image has too many pixels: {exc}", field="image") from exc
-    except UnidentifiedImageError as exc:
-        raise UndecodableImage(
-            "not a decodable image (format not recognised or header corrupt)", field="image"
-        ) from exc
-    except Exception as exc:  # PIL raises many types for bad input; all mean "not an image"
-        raise UndecodableImage(_describe("not a decodable image", exc), field="image") from exc
-    width, height = image.size
-    if width < 1 or height < 1:
-        raise UndecodableImage(f"image has no pixels ({width}x{height})", field="image")
-    if width * height > max_pixels:
-        raise InputTooLarge(
-            f"image is {width}x{height} pixels; the limit is {max_pixels} pixels", field="image"
-        )
-    return image
-
-
 def decode_luma(
     data: bytes, *, max_pixels: int = MAX_PIXELS, min_side: int = MIN_DECODED_SIDE
 ) -> Luma:
@@ -89,28 +58,25 @@ def decode_luma(
 
     ``min_side=0`` disables reduction (full-resolution decode, as the reference hasher does).
     """
-    image = _open(data, max_pixels)
-    width, height = image.size
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", PILImage.DecompressionBombWarning)
-            scale = 1
-            if image.format == "JPEG" and min_side > 0:
-                image.draft("L", (min_side, min_side))
-                scale = _scale_of(width, height, image.size)
-            gray = image.convert("L") if image.mode != "L" else image
-            gray.load()
-            if scale == 1 and min_side > 0:  # other formats: a box reduction after decoding
-                factor = 1
-                while factor < 8 and min(width, height) // (factor * 2) >= min_side:
-                    factor *= 2
-                if factor > 1:
-                    gray, scale = gray.reduce(factor), factor
-            pixels = np.asarray(gray, dtype=np.float32)
-    except (InvalidInput, MemoryError):
-        raise
-    except Exception as exc:
-        raise UndecodableImage(_describe("image data is corrupt", exc), field="image") from exc
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise InvalidInput(f"image must be bytes, got {type(data).__name__}", field="image")
+    if not data:
+        raise InvalidInput("image is empty", field="image")
+    with untrusted(bytes(data), _FORMATS, max_pixels=max_pixels) as image:
+        width, height = image.size
+        scale = 1
+        if image.format == "JPEG" and min_side > 0:
+            image.draft("L", (min_side, min_side))
+            scale = _scale_of(width, height, image.size)
+        gray = image.convert("L") if image.mode != "L" else image
+        gray.load()
+        if scale == 1 and min_side > 0:  # other formats: a box reduction after decoding
+            factor = 1
+            while factor < 8 and min(width, height) // (factor * 2) >= min_side:
+                factor *= 2
+            if factor > 1:
+                gray, scale = gray.reduce(factor), factor
+        pixels = np.asarray(gray, dtype=np.float32)
     if pixels.ndim != 2 or pixels.size == 0:
         raise UndecodableImage("image decoded to no pixels", field="image")
     return Luma(pixels=pixels, width=width, height=height, scale=scale)
@@ -121,8 +87,3 @@ def _scale_of(width: int, height: int, reduced: tuple[int, int]) -> int:
         if (-(-width // scale), -(-height // scale)) == reduced:
             return scale
     raise UndecodableImage(f"unexpected reduced size {reduced} for {width}x{height}")
-
-
-def _describe(what: str, exc: BaseException) -> str:
-    detail = str(exc).strip() or type(exc).__name__
-    return f"{what}: {detail}"[:300]

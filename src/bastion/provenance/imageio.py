@@ -1,22 +1,23 @@
 """Decoding untrusted image bytes to pixels and encoding marked pixels back, with typed errors.
 
-Kept small on purpose: the image guard (issue 3) owns general image intake; this module only
-does what marking and verification need. Every decoder failure — unknown format, truncated
-data, a decompression bomb — becomes an :class:`~bastion.errors.InvalidInput` (or one of its
-subclasses), never an exception from Pillow.
+Opening the bytes goes through :func:`bastion.decode.untrusted`, the one guarded way into
+Pillow: every decoder failure (unknown format, truncated data, a decompression bomb) becomes an
+:class:`~bastion.errors.InvalidInput` subclass, never an exception from Pillow. This module
+only keeps what marking needs and the guard's analysis copy drops: full resolution, alpha and
+the ICC profile, and encoding the marked pixels back.
 """
 
 from __future__ import annotations
 
 import io
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageOps
 
-from bastion.errors import BastionError, InputTooLarge, InvalidInput, UnsupportedMediaType
+from bastion.decode import untrusted
+from bastion.errors import InvalidInput
 
 MAX_PIXELS = 50_000_000  # larger images are refused before they are decoded
 # Formats marked in place; anything else Pillow can read is marked and returned as PNG.
@@ -28,6 +29,7 @@ _MEDIA_TYPES = {
     "TIFF": "image/tiff",
     "MPO": "image/jpeg",
 }
+_FORMATS = tuple(_MEDIA_TYPES)
 
 Pixels = npt.NDArray[np.uint8]
 
@@ -55,32 +57,11 @@ def decode(data: bytes, *, max_pixels: int = MAX_PIXELS) -> Decoded:
     """Decode the first frame of an image, applying its EXIF orientation."""
     if not data:
         raise InvalidInput("image is empty", field="image")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
-            width, height = image.size
-            if width * height > max_pixels:
-                raise InputTooLarge(
-                    f"image is {width}×{height} pixels; the limit is {max_pixels} pixels",
-                    field="image",
-                )
-            media_type = _MEDIA_TYPES.get(image.format or "")
-            if media_type is None:
-                raise UnsupportedMediaType(
-                    f"image format {image.format or 'unknown'} is not supported for provenance "
-                    "(use JPEG, PNG, WebP, GIF, BMP or TIFF)",
-                    field="image",
-                )
-            frames = int(getattr(image, "n_frames", 1))
-            icc = image.info.get("icc_profile")
-            pixels, alpha = _planes(ImageOps.exif_transpose(image))
-    except BastionError:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise InputTooLarge(f"image is too large to decode safely: {exc}", field="image") from exc
-    except Exception as exc:  # Pillow raises many types for broken files; all are bad input
-        raise InvalidInput(f"image could not be decoded: {_describe(exc)}", field="image") from exc
+    with untrusted(data, _FORMATS, max_pixels=max_pixels) as image:
+        media_type = _MEDIA_TYPES[image.format or "PNG"]
+        frames = int(getattr(image, "n_frames", 1))
+        icc = image.info.get("icc_profile")
+        pixels, alpha = _planes(ImageOps.exif_transpose(image))
     return Decoded(
         pixels=pixels,
         alpha=alpha,
@@ -126,8 +107,3 @@ def encode(decoded: Decoded, pixels: Pixels) -> tuple[bytes, str]:
     else:
         image.save(buffer, "PNG", compress_level=3, **options)
     return buffer.getvalue(), media_type
-
-
-def _describe(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    return text[:200]
