@@ -103,7 +103,9 @@ class Guard:
         # Upload scans decode pixels (Image.decoded) only for detectors that read them; the
         # hash detector decodes its own reference-compatible luma once (Image.cached).
         self._uploads_need_pixels = any(
-            issubclass(Image, d.accepts) and getattr(d, "reads_pixels", True)
+            issubclass(Image, d.accepts)
+            and d.reads_pixels
+            and (d.surfaces is None or Surface.UPLOAD.value in d.surfaces)
             for d in components.detectors
         )
         self.runner = Runner(
@@ -279,7 +281,7 @@ class Guard:
         ``derive`` computes findings from the detected ones (e.g. the edit-delta).
         """
         started = time.perf_counter()
-        detected = self.runner.run(items)
+        detected = self.runner.run(items, surface=surface.value)
         derived = list(derive(detected)) if derive is not None else []
         findings = [*detected, *extra_findings, *derived]
         decision = self._decide(findings, surface, context, request_id=request_id)

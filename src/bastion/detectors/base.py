@@ -39,6 +39,12 @@ class Detector(ABC):
     # False for detectors that only describe content (provenance marks) and do not screen it
     # for harm: they never count as "a detector that can screen this content" (fail closed).
     screens: ClassVar[bool] = True
+    # The checks a detector runs on ("generation", "output", "upload"); None: every check.
+    # Provenance marks only matter on uploads, so their readers stay off the generation path.
+    surfaces: ClassVar[frozenset[str] | None] = None
+    # False for image detectors that read the bytes themselves (hashing decodes its own luma):
+    # an upload scan with only such detectors skips the shared pixel decode.
+    reads_pixels: ClassVar[bool] = True
 
     def __init__(self, config: DetectorConfig | None = None) -> None:
         self.config = config if config is not None else self.Config()

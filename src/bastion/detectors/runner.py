@@ -50,15 +50,20 @@ class Runner:
         self.timeout_s = timeout_s
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="bastion-detector")
 
-    def accepting(self, content: object) -> list[Detector]:
-        return [d for d in self.detectors if isinstance(content, d.accepts)]
+    def accepting(self, content: object, surface: str | None = None) -> list[Detector]:
+        return [
+            d
+            for d in self.detectors
+            if isinstance(content, d.accepts)
+            and (surface is None or d.surfaces is None or surface in d.surfaces)
+        ]
 
-    def run(self, items: Sequence[Item]) -> list[Finding]:
+    def run(self, items: Sequence[Item], *, surface: str | None = None) -> list[Finding]:
         findings: list[Finding] = []
         pending: list[tuple[Detector, Item, Future[Sequence[Finding]], float]] = []
         inline: list[tuple[Detector, Item]] = []
         for item in items:
-            chosen = self.accepting(item.content)
+            chosen = self.accepting(item.content, surface)
             if not any(detector.screens for detector in chosen):
                 findings.append(
                     error_finding(

@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 class _ProvenanceDetector(Detector):
     accepts: ClassVar[type] = Image
     screens: ClassVar[bool] = False
+    surfaces: ClassVar[frozenset[str] | None] = frozenset({"upload"})
+    reads_pixels: ClassVar[bool] = False  # decodes the bytes at full resolution itself
     _guard: Guard | None = None
 
     def bind(self, guard: Guard) -> None:

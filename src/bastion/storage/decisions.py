@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 
 from bastion.clock import as_utc
 from bastion.errors import NotFound
@@ -101,7 +101,3 @@ class DecisionRepository:
                 select(decisions.c.action, func.count()).group_by(decisions.c.action)
             ).all()
         return {action: count for action, count in rows}
-
-    def delete_all(self) -> None:
-        with self.db.begin() as connection:
-            connection.execute(delete(decisions))

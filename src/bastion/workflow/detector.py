@@ -35,6 +35,7 @@ class RemovedContentDetector(Detector):
     name: ClassVar[str] = "removed_content"
     accepts: ClassVar[type] = Image
     labels: ClassVar[frozenset[str]] = frozenset({REMOVED_IDENTICAL})
+    reads_pixels: ClassVar[bool] = False  # the SHA-256 of the bytes is enough
 
     db: Database | None = None
     stay_down = SqlStayDown()

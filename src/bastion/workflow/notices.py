@@ -15,7 +15,7 @@ from typing import Any
 
 import pycountry
 
-from bastion.errors import BastionError, Forbidden, InvalidInput
+from bastion.errors import BastionError, InvalidInput
 from bastion.policy.loader import sor_enums
 from bastion.policy.model import new_id
 from bastion.storage.workflow import cases as case_repo
@@ -381,8 +381,3 @@ def register_flagger(
         repo.add_flagger(conn, flagger)
         wf.audit(conn, Actor("system", "system"), "flagger.registered", "flagger", flagger.id)
     return flagger
-
-
-def check_staff(actor: Actor) -> None:
-    if actor.role not in ("moderator", "child_safety", "admin"):
-        raise Forbidden("needs a moderator, child_safety or admin key")

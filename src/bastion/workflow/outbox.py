@@ -13,7 +13,6 @@ import sys
 from collections.abc import Mapping
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -110,11 +109,6 @@ def render(name: str, language: str | None, context: Mapping[str, Any]) -> tuple
     if not first.startswith("Subject: "):
         raise ConfigError(f"template {chosen}/{name} must start with a 'Subject:' line")
     return chosen, first[len("Subject: ") :].strip(), body.lstrip("\n")
-
-
-def template_languages(name: str) -> list[str]:
-    root = resources.files("bastion.workflow").joinpath("templates")
-    return sorted(lang for lang in LANGUAGES if root.joinpath(lang, f"{name}.txt.j2").is_file())
 
 
 # -- queue and dispatch -------------------------------------------------------------------------

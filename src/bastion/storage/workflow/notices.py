@@ -110,13 +110,6 @@ def flagger_for_key(conn: Connection, api_key_id: str) -> TrustedFlagger | None:
     return _flagger(row) if row else None
 
 
-def get_flagger(conn: Connection, flagger_id: str) -> TrustedFlagger | None:
-    row = conn.execute(
-        select(wf_trusted_flaggers).where(wf_trusted_flaggers.c.id == flagger_id)
-    ).one_or_none()
-    return _flagger(row) if row else None
-
-
 def list_flaggers(conn: Connection) -> list[TrustedFlagger]:
     rows = conn.execute(select(wf_trusted_flaggers).order_by(wf_trusted_flaggers.c.created_at))
     return [_flagger(r) for r in rows]

@@ -45,13 +45,6 @@ def mark(conn: Connection, message_id: str, **changes: Any) -> None:
     conn.execute(update(wf_outbox).where(wf_outbox.c.id == message_id).values(**changes))
 
 
-def for_ref(conn: Connection, ref_id: str) -> list[Message]:
-    rows = conn.execute(
-        select(wf_outbox).where(wf_outbox.c.ref_id == ref_id).order_by(wf_outbox.c.created_at)
-    ).all()
-    return [Message(**values(r)) for r in rows]
-
-
 def counts(conn: Connection) -> dict[str, int]:
     rows = conn.execute(select(wf_outbox.c.status, func.count()).group_by(wf_outbox.c.status))
     return {status: int(count) for status, count in rows}

@@ -63,12 +63,3 @@ def put(conn: Connection, standing: Standing) -> None:
         )
     else:
         conn.execute(insert(wf_standings).values(**row))
-
-
-def counts_by_state(conn: Connection) -> dict[tuple[str, str], int]:
-    rows = conn.execute(
-        select(wf_standings.c.subject_kind, wf_standings.c.state, func.count()).group_by(
-            wf_standings.c.subject_kind, wf_standings.c.state
-        )
-    ).all()
-    return {(k, s): int(c) for k, s, c in rows}
