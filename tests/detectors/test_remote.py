@@ -113,6 +113,29 @@ def test_safe_and_unsafe_llama_guard_replies(judge: FakeJudge) -> None:
     assert sent["temperature"] == 0
 
 
+@pytest.mark.parametrize(
+    ("reply", "labels"),
+    [
+        ("safe\nunsafe S4", {"judge_child_safety"}),
+        ("safe\n\nunsafe\nS12", {"judge_sexual"}),
+        ("Safe.\nunsafe", {"judge_unsafe"}),
+        ("safe\nsafe", set()),
+    ],
+)
+def test_unsafe_anywhere_in_the_verdict_lines_wins(
+    judge: FakeJudge, reply: str, labels: set[str]
+) -> None:
+    detector = prompt_judge(judge)
+    judge.say(text(reply))
+    assert {f.label for f in detector.detect(Prompt("x"), subject="prompt")} == labels
+
+
+def test_yes_anywhere_wins_in_yes_no_style(judge: FakeJudge) -> None:
+    detector = prompt_judge(judge, style="yes_no")
+    judge.say(text("No\nYes"))
+    assert [f.label for f in detector.detect(Prompt("x"), subject="prompt")] == ["judge_sexual"]
+
+
 def test_yes_no_style_with_a_policy_prompt(judge: FakeJudge) -> None:
     detector = prompt_judge(
         judge, style="yes_no", system_prompt="Is this sexually explicit?", yes_label="judge_sexual"

@@ -6,11 +6,14 @@ with ``Yes`` when the content violates the policy given in ``system_prompt``), s
 TGI, llama.cpp or a hosted gateway. Off by default; enable with ``BASTION_DETECTORS`` and give
 ``url`` and ``model`` in ``BASTION_DETECTOR_OPTIONS``.
 
-Each call has a timeout, bounded retries with backoff (connection errors, timeouts, 429 and
-5xx only), and a circuit breaker: after ``breaker_failures`` consecutive failures the judge is
-not called for ``breaker_reset_s`` seconds. Any failure, including an open breaker, raises, so
-the runner turns it into ``detector_error`` and the request is blocked (fail closed) at once
-instead of waiting on a dead endpoint.
+Each call has a total deadline (``deadline_s``: connecting, sending, every retry and reading
+the body together, so a judge that drips its reply cannot hold a thread), bounded retries with
+backoff inside it (connection errors, timeouts, 429 and 5xx only), and a circuit breaker: after
+``breaker_failures`` consecutive failures the judge is not called for ``breaker_reset_s``
+seconds. A call the runner abandons counts as a failure too. Each judge runs in its own pool of
+``max_concurrent`` threads (see :mod:`bastion.detectors.runner`), so a slow judge only delays
+the checks that need it. Any failure, including an open breaker or a full pool, raises or
+becomes ``detector_error``, and the request is blocked (fail closed) at once.
 """
 
 from __future__ import annotations
@@ -22,8 +25,6 @@ import os
 import re
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Literal
 
@@ -31,6 +32,7 @@ from pydantic import Field, field_validator
 
 from bastion.content import Image, Prompt
 from bastion.detectors.base import Detector, DetectorConfig
+from bastion.detectors.remote_http import DeadlineExceeded, HttpStatusError, Target, post
 from bastion.findings import Finding
 
 # Llama Guard 3/4 hazard codes → Bastion labels; every other unsafe code is judge_unsafe.
@@ -109,6 +111,16 @@ class RemoteJudgeConfig(DetectorConfig):
         default=None, description="Name of an environment variable holding a bearer token."
     )
     timeout_s: float = Field(default=1.5, gt=0, le=60, description="Time limit per attempt.")
+    deadline_s: float = Field(
+        default=1.8,
+        gt=0,
+        le=120,
+        description="Total time limit per call: every attempt, backoff and the whole reply "
+        "body (a dripping reply is cut off here).",
+    )
+    max_concurrent: int = Field(
+        default=4, ge=1, le=256, description="Calls in flight at once (the judge's own pool)."
+    )
     retries: int = Field(default=1, ge=0, le=5, description="Extra attempts after a failure.")
     backoff_s: float = Field(default=0.1, ge=0, le=10, description="Wait before retry n: n × this.")
     breaker_failures: int = Field(
@@ -136,8 +148,11 @@ class _RemoteJudge(Detector):
         super().__init__(config)
         options = self.options
         self.breaker = CircuitBreaker(options.breaker_failures, options.breaker_reset_s)
-        handlers = [] if options.use_env_proxy else [urllib.request.ProxyHandler({})]
-        self._opener = urllib.request.build_opener(*handlers)
+        self.pool_size = options.max_concurrent
+        self._target = Target(options.url, use_env_proxy=options.use_env_proxy)
+        # Worker threads whose current call the runner gave up on (already counted).
+        self._abandoned: set[int] = set()
+        self._abandoned_lock = threading.Lock()
 
     @property
     def options(self) -> RemoteJudgeConfig:
@@ -155,30 +170,53 @@ class _RemoteJudge(Detector):
         if options.system_prompt:
             messages.append({"role": "system", "content": options.system_prompt})
         messages.append({"role": "user", "content": self.content(item)})
+        with self._abandoned_lock:
+            self._abandoned.discard(threading.get_ident())
         reply = self._call({"model": options.model, "messages": messages, "temperature": 0})
         return self._findings(reply, subject)
+
+    def abandoned(self, thread_id: int) -> None:
+        """The runner gave up waiting on the call running in ``thread_id``: a failure."""
+        with self._abandoned_lock:
+            self._abandoned.add(thread_id)
+        self.breaker.failed()
+
+    def _failed(self) -> None:
+        with self._abandoned_lock:
+            counted = threading.get_ident() in self._abandoned
+            self._abandoned.discard(threading.get_ident())
+        if not counted:
+            self.breaker.failed()
 
     def _call(self, payload: dict[str, Any]) -> str:
         self.breaker.before_call()
         options = self.options
+        deadline = time.monotonic() + options.deadline_s
         problem = "no attempt made"
+        attempts = 0
         for attempt in range(options.retries + 1):
             if attempt:
-                time.sleep(options.backoff_s * attempt)
+                pause = options.backoff_s * attempt
+                if time.monotonic() + pause >= deadline:
+                    break
+                time.sleep(pause)
+            attempts += 1
             try:
-                reply = self._post(payload)
+                reply = self._post(payload, min(deadline, time.monotonic() + options.timeout_s))
             except _Retryable as exc:
                 problem = str(exc)
+                if time.monotonic() >= deadline:
+                    break
                 continue
             except JudgeUnavailable:
-                self.breaker.failed()
+                self._failed()
                 raise
             self.breaker.succeeded()
             return reply
-        self.breaker.failed()
-        raise JudgeUnavailable(f"{options.url}: {problem} (after {options.retries + 1} attempts)")
+        self._failed()
+        raise JudgeUnavailable(f"{options.url}: {problem} (after {attempts} attempt(s))")
 
-    def _post(self, payload: dict[str, Any]) -> str:
+    def _post(self, payload: dict[str, Any], deadline: float) -> str:
         options = self.options
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if options.api_key_env:
@@ -186,19 +224,18 @@ class _RemoteJudge(Detector):
             if not token:
                 raise JudgeUnavailable(f"environment variable {options.api_key_env} is not set")
             headers["Authorization"] = f"Bearer {token}"
-        request = urllib.request.Request(  # noqa: S310 - the scheme is checked in the config
-            options.url, data=json.dumps(payload).encode(), headers=headers, method="POST"
-        )
         try:
-            with self._opener.open(request, timeout=options.timeout_s) as response:
-                body = response.read(1_000_000)
-        except urllib.error.HTTPError as exc:
-            if exc.code in _RETRY_STATUS:
-                raise _Retryable(f"HTTP {exc.code}") from exc
-            raise JudgeUnavailable(f"{options.url}: HTTP {exc.code} {exc.reason}") from exc
-        except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise _Retryable(f"{type(reason).__name__}: {reason}") from exc
+            body = post(self._target, json.dumps(payload).encode(), headers, deadline)
+        except HttpStatusError as exc:
+            if exc.status in _RETRY_STATUS:
+                raise _Retryable(f"HTTP {exc.status}") from exc
+            raise JudgeUnavailable(f"{options.url}: HTTP {exc.status} {exc.reason}") from exc
+        except DeadlineExceeded as exc:
+            raise _Retryable("timed out: no complete reply in time") from exc
+        except ValueError as exc:
+            raise JudgeUnavailable(f"{options.url}: {exc}") from exc
+        except OSError as exc:
+            raise _Retryable(f"{type(exc).__name__}: {exc}") from exc
         try:
             data = json.loads(body)
             text = data["choices"][0]["message"]["content"]
@@ -209,21 +246,24 @@ class _RemoteJudge(Detector):
         return text
 
     def _findings(self, reply: str, subject: str) -> list[Finding]:
+        """Read every verdict line: one ``unsafe`` (or ``yes``) anywhere wins over ``safe``."""
         options = self.options
         text = reply.strip()
-        first = text.split(maxsplit=1)[0].lower().strip(".,:;") if text else ""
+        verdicts = [_first_word(line) for line in text.splitlines()]
         labels: dict[str, list[str]] = {}
         if options.style == "yes_no":
-            if first not in ("yes", "no"):
+            seen = [v for v in verdicts if v in ("yes", "no")]
+            if not seen:
                 raise JudgeUnavailable(f"unreadable yes/no reply {text[:80]!r}")
-            if first == "yes":
+            if "yes" in seen:
                 labels[options.yes_label] = ["yes"]
         else:
-            if first not in ("safe", "unsafe"):
+            seen = [v for v in verdicts if v in ("safe", "unsafe")]
+            if not seen:
                 raise JudgeUnavailable(f"unreadable Llama Guard reply {text[:80]!r}")
-            if first == "unsafe":
+            if "unsafe" in seen:
                 codes = re.findall(r"\bS\d{1,2}\b", text.upper()) or ["unspecified"]
-                for code in codes:
+                for code in dict.fromkeys(codes):
                     label = LLAMA_GUARD_CATEGORIES.get(code, "judge_unsafe")
                     labels.setdefault(label, []).append(code)
         return [
@@ -237,6 +277,11 @@ class _RemoteJudge(Detector):
             )
             for label, codes in labels.items()
         ]
+
+
+def _first_word(line: str) -> str:
+    words = line.split(maxsplit=1)
+    return words[0].lower().strip(".,:;*") if words else ""
 
 
 class RemotePromptJudge(_RemoteJudge):

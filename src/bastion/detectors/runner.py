@@ -1,15 +1,21 @@
 """Run detectors over content with per-detector time limits, failing closed.
 
 Inline detectors (pure Python, bounded by input limits) run in the calling thread and are timed
-afterwards; the rest run in a shared worker pool and are abandoned at the deadline. Any
-exception, timeout, wrong return type or content type nobody can screen becomes a
-``detector_error`` finding, which the policy engine turns into a block.
+afterwards; the rest run in a shared worker pool and are abandoned at the deadline. A detector
+with a ``pool_size`` (the remote judges) gets a pool of its own with that many threads and no
+queue beyond them: while all of its threads are busy (a slow or dripping endpoint), checks that
+need it fail closed at once instead of waiting, and checks that do not need it never share its
+threads. A call the runner abandons is reported to the detector's ``abandoned`` hook (the
+judges count it as a circuit-breaker failure). Any exception, timeout, full pool, wrong return
+type or content type nobody can screen becomes a ``detector_error`` finding, which the policy
+engine turns into a block.
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
@@ -44,11 +50,58 @@ def _checked(detector: Detector, result: object, subject: str) -> list[Finding]:
     return list(result)
 
 
+class Busy(RuntimeError):
+    """Every thread of a detector's own pool is taken (its calls are still running)."""
+
+
+class _Call:
+    """One submitted call: the worker thread that runs it, and whether it has ended."""
+
+    def __init__(self, detector: Detector, item: Item, done: Callable[[], None]) -> None:
+        self.detector = detector
+        self.item = item
+        self.thread_id: int | None = None
+        self._done = done
+
+    def __call__(self) -> Sequence[Finding]:
+        self.thread_id = threading.get_ident()
+        try:
+            return self.detector.detect(self.item.content, subject=self.item.subject)
+        finally:
+            self._done()
+
+
+class _OwnPool:
+    """A detector's own bounded pool: ``size`` threads, no waiting line."""
+
+    def __init__(self, name: str, size: int) -> None:
+        self.size = size
+        self._slots = threading.BoundedSemaphore(size)
+        self._pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix=f"bastion-{name}")
+
+    def submit(self, detector: Detector, item: Item) -> tuple[_Call, Future[Sequence[Finding]]]:
+        if not self._slots.acquire(blocking=False):
+            raise Busy(f"all {self.size} of its calls are still running (slow endpoint)")
+        call = _Call(detector, item, self._slots.release)
+        future = self._pool.submit(call)
+        # A call cancelled before it started never runs its own release.
+        future.add_done_callback(lambda f: self._slots.release() if f.cancelled() else None)
+        return call, future
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
 class Runner:
     def __init__(self, detectors: Sequence[Detector], *, timeout_s: float, threads: int) -> None:
         self.detectors = tuple(detectors)
         self.timeout_s = timeout_s
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="bastion-detector")
+        self._own: dict[str, _OwnPool] = {}
+        for detector in self.detectors:
+            size = getattr(detector, "pool_size", None)
+            if isinstance(size, int) and size > 0 and not detector.inline:
+                self._own[detector.name] = _OwnPool(detector.name, size)
 
     def accepting(self, content: object, surface: str | None = None) -> list[Detector]:
         return [
@@ -60,7 +113,7 @@ class Runner:
 
     def run(self, items: Sequence[Item], *, surface: str | None = None) -> list[Finding]:
         findings: list[Finding] = []
-        pending: list[tuple[Detector, Item, Future[Sequence[Finding]], float]] = []
+        pending: list[tuple[_Call, Future[Sequence[Finding]], float]] = []
         inline: list[tuple[Detector, Item]] = []
         for item in items:
             chosen = self.accepting(item.content, surface)
@@ -76,9 +129,10 @@ class Runner:
                 if detector.inline:
                     inline.append((detector, item))
                 else:
-                    start = time.perf_counter()
-                    future = self._pool.submit(detector.detect, item.content, subject=item.subject)
-                    pending.append((detector, item, future, start))
+                    try:
+                        pending.append((*self._submit(detector, item), time.perf_counter()))
+                    except Busy as exc:
+                        findings.append(error_finding(detector.name, item.subject, str(exc)))
         for detector, item in inline:
             start = time.perf_counter()
             try:
@@ -93,12 +147,14 @@ class Runner:
                 )
                 continue
             findings.extend(_checked(detector, result, item.subject))
-        for detector, item, future, start in pending:
+        for call, future, start in pending:
+            detector, item = call.detector, call.item
             remaining = max(0.0, start + self.timeout_s - time.perf_counter())
             try:
                 result = future.result(timeout=remaining)
             except FutureTimeout:
-                future.cancel()
+                if not future.cancel():
+                    _report_abandoned(call)
                 findings.append(
                     error_finding(detector.name, item.subject, _late(None, self.timeout_s))
                 )
@@ -109,8 +165,23 @@ class Runner:
             findings.extend(_checked(detector, result, item.subject))
         return findings
 
+    def _submit(self, detector: Detector, item: Item) -> tuple[_Call, Future[Sequence[Finding]]]:
+        own = self._own.get(detector.name)
+        if own is not None:
+            return own.submit(detector, item)
+        call = _Call(detector, item, lambda: None)
+        return call, self._pool.submit(call)
+
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+        for own in self._own.values():
+            own.close()
+
+
+def _report_abandoned(call: _Call) -> None:
+    hook = getattr(call.detector, "abandoned", None)
+    if callable(hook) and call.thread_id is not None:
+        hook(call.thread_id)
 
 
 def _describe(exc: BaseException) -> str:
