@@ -15,6 +15,7 @@ from PIL import Image
 
 from bastion.errors import InputTooLarge, InvalidInput
 from bastion.hashing import pdq
+from bastion.decode import ImageLimits
 from bastion.hashing.decode import UndecodableImage, decode_luma
 from bastion.hashing.signals import Hash, SignalType
 from tests.hashing.conftest import PHOTOS, encode, photo
@@ -188,7 +189,7 @@ def _png_header(width: int, height: int) -> bytes:
 
 def test_decompression_bomb_is_refused_before_decoding() -> None:
     with pytest.raises(InputTooLarge):
-        pdq.hash_bytes(_png_header(60_000, 60_000), max_pixels=10_000_000)
+        pdq.hash_bytes(_png_header(60_000, 60_000), limits=ImageLimits(max_pixels=10_000_000))
 
 
 def test_non_bytes_and_empty_are_typed_errors() -> None:
