@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from bastion.decode import ImageLimits
 from bastion.errors import InputTooLarge, InvalidInput
 from bastion.hashing import pdq
-from bastion.decode import ImageLimits
 from bastion.hashing.decode import UndecodableImage, decode_luma
 from bastion.hashing.signals import Hash, SignalType
 from tests.hashing.conftest import PHOTOS, encode, photo
