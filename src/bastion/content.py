@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from bastion.errors import InputTooLarge, InvalidInput
 
 if TYPE_CHECKING:
-    from bastion.decode import Decoded, ImageLimits
+    from bastion.decode import Header, ImageLimits
+    from bastion.decode_views import Decoded, Luma
 
 T = TypeVar("T")
 
@@ -88,15 +89,21 @@ def sniff_media_type(data: bytes) -> str | None:
 class Image:
     """Image bytes as received: size-checked and sniffed, hashed, decoded lazily and safely.
 
-    :meth:`decoded` decodes once within ``limits`` (see :mod:`bastion.decode`) and keeps the
-    result; :meth:`cached` keeps anything derived from it (model inputs, detections), so one
-    preprocessing pass per image is shared by every detector, also across threads.
+    Decoding goes through the one intake (:mod:`bastion.decode`) within ``limits``, once per
+    request: :meth:`prepare` makes every view a check needs in one pass (analysis RGB for the
+    models, luma for PDQ) and keeps them; :meth:`decoded` and :meth:`luma` read them (decoding
+    on first use if nothing was prepared). An animated image has one view per screened frame:
+    :meth:`frames` returns an ``Image`` per frame (the image itself for a still). :meth:`cached`
+    keeps anything derived from a view (model inputs, detections), so one preprocessing pass
+    per frame is shared by every detector, also across threads.
     """
 
     data: bytes
     media_type: str
     sha256: str
     limits: ImageLimits | None = field(default=None, compare=False, repr=False)
+    frame: int = field(default=0, compare=False)  # which frame this view stands for
+    _root: Image | None = field(default=None, compare=False, repr=False)
     _cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     _locks: dict[str, threading.Lock] = field(default_factory=dict, compare=False, repr=False)
     _guard: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
@@ -121,20 +128,74 @@ class Image:
             limits=limits,
         )
 
-    def decoded(self) -> Decoded:
-        """The first frame as RGB within the limits; raises InvalidInput (once per call)."""
-        from bastion.decode import ImageLimits, decode
+    def with_limits(self, limits: ImageLimits) -> Image:
+        """This image under ``limits`` (itself when it already has limits)."""
+        if self.limits is not None:
+            return self
+        return Image(self.data, self.media_type, self.sha256, limits)
 
-        limits = self.limits or ImageLimits()
-        return self.cached("decoded", lambda: decode(self.data, self.media_type, limits))
+    def prepare(self, *, rgb: bool = True, luma: bool = True) -> Image:
+        """Decode the views not made yet (of every screened frame) in one pass; typed errors."""
+        root = self._root or self
+        from bastion.decode import ImageLimits
+        from bastion.decode_views import decode_views
+
+        with root._lock("views"):
+            missing = [k for k, w in ((_RGB, rgb), (_LUMA, luma)) if w and k not in root._cache]
+            if not missing:
+                return self
+            views = decode_views(
+                root.data,
+                root.media_type,
+                root.limits or ImageLimits(),
+                rgb=_RGB in missing,
+                luma=_LUMA in missing,
+            )
+            frames = root._cache.get(_FRAMES) or tuple(
+                root if f.index == 0 else root._frame(f.index) for f in views.frames
+            )
+            for view, image in zip(views.frames, frames, strict=True):
+                with image._guard:
+                    if view.rgb is not None:
+                        image._cache[_RGB] = view.rgb
+                    if view.luma is not None:
+                        image._cache[_LUMA] = view.luma
+            with root._guard:
+                root._cache[_FRAMES] = frames
+                root._cache.setdefault(_HEADER, views.header)
+        return self
+
+    def decoded(self) -> Decoded:
+        """This frame as analysis RGB within the limits; raises InvalidInput."""
+        return self._view(_RGB, rgb=True, luma=False)  # type: ignore[no-any-return]
+
+    def luma(self) -> Luma:
+        """This frame's PDQ luma (no EXIF turn; reduced where PDQ allows); raises InvalidInput."""
+        return self._view(_LUMA, rgb=False, luma=True)  # type: ignore[no-any-return]
+
+    def frames(self) -> tuple[Image, ...]:
+        """One image per screened frame (every frame up to ``limits.screened_frames``, evenly
+        sampled beyond it); ``(self,)`` for a still image."""
+        root = self._root or self
+        if _FRAMES not in root._cache:
+            root.prepare(rgb=False, luma=True)
+        return root._cache[_FRAMES]  # type: ignore[no-any-return]
+
+    def header(self) -> Header:
+        """Format, size and frame count, read from the header (no pixel decoded); typed
+        errors for bytes past the limits or not an accepted format."""
+        from bastion.decode import ImageLimits, probe
+
+        root = self._root or self
+        limits = root.limits or ImageLimits()
+        return root.cached(_HEADER, lambda: probe(root.data, root.media_type, limits))
 
     def cached(self, key: str, compute: Callable[[], T]) -> T:
         """``compute()`` once per image and key; concurrent callers wait for the first."""
         with self._guard:
             if key in self._cache:
                 return self._cache[key]  # type: ignore[no-any-return]
-            lock = self._locks.setdefault(key, threading.Lock())
-        with lock:
+        with self._lock(key):
             with self._guard:
                 if key in self._cache:
                     return self._cache[key]  # type: ignore[no-any-return]
@@ -142,3 +203,21 @@ class Image:
             with self._guard:
                 self._cache[key] = value
             return value
+
+    def _view(self, key: str, *, rgb: bool, luma: bool) -> Any:
+        with self._guard:
+            if key in self._cache:
+                return self._cache[key]
+        self.prepare(rgb=rgb, luma=luma)
+        with self._guard:
+            return self._cache[key]
+
+    def _frame(self, index: int) -> Image:
+        return Image(self.data, self.media_type, self.sha256, self.limits, index, self)
+
+    def _lock(self, key: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(key, threading.Lock())
+
+
+_RGB, _LUMA, _FRAMES, _HEADER = "decoded", "pdq_luma", "frames", "header"

@@ -1,31 +1,50 @@
-"""Safe image decoding: hard limits first, pixels second, every failure a typed error.
+"""The one image intake: every untrusted image byte in Bastion is sniffed, limited and opened here.
 
-Untrusted bytes go through, in order: a size check, a format allow-list (Pillow is only ever
-asked to open the formats Bastion accepts, so an exotic decoder is never reached), a header-only
-look at dimensions and frame count, and only then the decode of the first frame. Pillow's
-decompression-bomb warning is turned into an error here, never a log line. The result is a
-plain RGB array: EXIF orientation applied, palette/CMYK/16-bit/alpha converted, downscaled so
-its longest side is at most ``analysis_max_side`` (the size every detector works from).
+One format list (:data:`PILLOW_FORMATS`) and one set of limits (:class:`ImageLimits`, built from
+``Settings``) serve every surface: guard checks and upload scans, the hashing routes (HMA's
+``/h/hash`` included), bank adds and imports, provenance mark and verify, and the CLI. Untrusted
+bytes go through, in order: a size check, the format allow-list (Pillow is only ever asked to
+open the formats Bastion accepts, so an exotic decoder is never reached), a header-only look at
+dimensions and frame count, a memory estimate taken before any pixel is allocated, a reservation
+of that memory from a process-wide budget (which bounds concurrent decodes), and only then the
+decode. Every failure is a typed :class:`~bastion.errors.InvalidInput`, never a Pillow exception.
+
+No lock is held across a decode: the budget is a weighted semaphore, waited on briefly, and
+Pillow's process-wide warning filters are left alone (our own header check is what refuses a
+decompression bomb; a warning raised as an error becomes a typed error too).
+
+The views handed out (analysis RGB, PDQ luma, full resolution) are made in
+:mod:`bastion.decode_views`; :class:`bastion.content.Image` caches them per request.
 """
 
 from __future__ import annotations
 
 import io
 import threading
-import warnings
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
-from numpy.typing import NDArray
 from PIL import Image as PILImage
-from PIL import ImageOps, UnidentifiedImageError
+from PIL import UnidentifiedImageError
 
-from bastion.errors import InputTooLarge, InvalidInput, UndecodableImage, UnsupportedMediaType
+from bastion.errors import (
+    BastionError,
+    InputTooLarge,
+    InvalidInput,
+    UndecodableImage,
+    UnsupportedMediaType,
+)
 
-# Media type → Pillow format name. HEIC/HEIF need the optional ``pillow-heif`` package
-# (``pip install 'bastion-safety[heic]'``); without it they are refused with a clear error.
+if TYPE_CHECKING:
+    from bastion.settings import Settings
+
+# Media type → Pillow format name: the one list of formats Bastion decodes, on every surface.
+# HEIC/HEIF need the optional ``pillow-heif`` package (``pip install 'bastion-safety[heic]'``);
+# without it they are refused with a clear error. BMP and TIFF are refused everywhere: TIFF
+# brings libtiff's whole codec zoo, BMP nothing a web upload needs.
 PILLOW_FORMATS: dict[str, str] = {
     "image/jpeg": "JPEG",
     "image/png": "PNG",
@@ -35,12 +54,18 @@ PILLOW_FORMATS: dict[str, str] = {
     "image/heic": "HEIF",
     "image/heif": "HEIF",
 }
-DECODABLE = "JPEG, PNG, GIF, WebP, AVIF (and HEIC/HEIF with the 'heic' extra)"
+DECODABLE = "JPEG, PNG (incl. APNG), GIF, WebP, AVIF (and HEIC/HEIF with the 'heic' extra)"
 _FIELD = "image"
-# Pillow's bomb check reads a process-wide filter list; changing it is serialised.
-_WARNINGS_LOCK = threading.Lock()
+_MB = 1024 * 1024
 _HEIF_LOCK = threading.Lock()
 _heif_state: list[bool] = []  # [] = not tried yet; [True/False] = opener registered or not
+
+
+class DecoderBusy(BastionError):
+    """The decode memory budget stayed exhausted for longer than ``image_decode_wait_ms``."""
+
+    code = "image_decoder_busy"
+    status = 503
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,29 +77,35 @@ class ImageLimits:
     max_frames: int = 200
     max_side: int = 16_384
     analysis_max_side: int = 1024
+    screened_frames: int = 16  # frames screened per animated image (sampled beyond, on uploads)
+    memory_bytes: int = 1024 * _MB  # decode memory of the whole process, shared by all decodes
+    wait_s: float = 30.0  # longest wait for decode memory before DecoderBusy
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ImageLimits:
+        return cls(
+            max_bytes=settings.image_max_bytes,
+            max_pixels=settings.image_max_pixels,
+            max_frames=settings.image_max_frames,
+            analysis_max_side=settings.image_analysis_max_side,
+            screened_frames=settings.image_screened_frames,
+            memory_bytes=settings.image_decode_memory_mb * _MB,
+            wait_s=settings.image_decode_wait_ms / 1000,
+        )
 
 
 @dataclass(frozen=True, slots=True)
-class Decoded:
-    """The first frame as an RGB uint8 array (read-only) plus what was learnt decoding it."""
+class Header:
+    """What the header says, read before any pixel is decoded."""
 
-    rgb: NDArray[np.uint8]
-    width: int  # of the original, after EXIF orientation
-    height: int
     format: str
-    mode: str  # Pillow mode before conversion, e.g. "CMYK", "I;16", "P", "RGBA"
+    width: int
+    height: int
     frames: int
-    orientation: int  # EXIF orientation tag that was applied (1 = none)
-    had_alpha: bool
-
-    @property
-    def scale(self) -> float:
-        """Analysis size over original size (1.0 when no downscaling was needed)."""
-        return float(self.rgb.shape[1]) / self.width
 
 
-def decode(data: bytes, media_type: str, limits: ImageLimits) -> Decoded:
-    """Decode untrusted bytes within ``limits``; raise a typed InvalidInput on any problem."""
+def pillow_format(data: bytes, media_type: str, limits: ImageLimits) -> str:
+    """The Pillow format to open ``data`` with, or a typed refusal (size, format)."""
     if len(data) > limits.max_bytes:
         raise InputTooLarge(
             f"image has {len(data)} bytes; the limit is {limits.max_bytes}", field=_FIELD
@@ -90,167 +121,189 @@ def decode(data: bytes, media_type: str, limits: ImageLimits) -> Decoded:
             "(pip install 'bastion-safety[heic]'); send JPEG, PNG, WebP or AVIF instead",
             field=_FIELD,
         )
-    with untrusted(data, [fmt], max_pixels=limits.max_pixels, max_side=limits.max_side) as image:
-        return _decode_first_frame(image, fmt, limits)
+    return fmt
 
 
 @contextmanager
-def untrusted(
-    data: bytes,
-    formats: Sequence[str],
-    *,
-    max_pixels: int,
-    max_side: int | None = None,
-) -> Iterator[PILImage.Image]:
-    """Open untrusted bytes, and guard everything done with the image inside the block.
+def opened(data: bytes, media_type: str, limits: ImageLimits) -> Iterator[PILImage.Image]:
+    """Open untrusted bytes within ``limits``; the header is checked before the block runs.
 
-    The one way into Pillow for every decoder in Bastion (detectors, hashing, provenance):
-    only ``formats`` are tried, so an exotic decoder is never reached; the header's dimensions
-    are checked before any pixel is decoded; the decompression-bomb warning is an error; and
-    whatever Pillow raises, here or while the caller decodes inside the block, becomes a typed
-    error. Warnings filters are process-wide, so the block is serialised.
+    Whatever Pillow raises, here or while the caller decodes inside the block, becomes a typed
+    error. The caller reserves memory (:func:`reserve`) before it loads pixels.
     """
-    with _WARNINGS_LOCK, warnings.catch_warnings():
-        # A bomb warning is an error; other decoder warnings (bad EXIF, odd palettes) are
-        # ignored, the file being judged on its pixels.
-        warnings.simplefilter("ignore")
-        warnings.simplefilter("error", PILImage.DecompressionBombWarning)
-        try:
-            with PILImage.open(io.BytesIO(data), formats=list(formats)) as image:
-                width, height = image.size
-                _check_dimensions(width, height, max_pixels, max_side)
-                yield image
-        except InvalidInput:
-            raise
-        except (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning) as exc:
+    fmt = pillow_format(data, media_type, limits)
+    with typed_errors(fmt), PILImage.open(io.BytesIO(data), formats=[fmt]) as image:
+        width, height = image.size
+        _check_dimensions(width, height, limits)
+        frames = frame_count(image, data, limits.max_frames)
+        if frames > limits.max_frames:
             raise InputTooLarge(
-                f"image refused as a decompression bomb: {exc}", field=_FIELD
-            ) from exc
-        except UnidentifiedImageError as exc:
-            names = "/".join(formats)
-            raise UndecodableImage(f"image is not a readable {names} file", field=_FIELD) from exc
-        except (OSError, ValueError, SyntaxError, EOFError) as exc:
-            raise UndecodableImage(
-                f"image could not be decoded: {exc}"[:300], field=_FIELD
-            ) from exc
-        except (
-            MemoryError,
-            RecursionError,
-            IndexError,
-            KeyError,
-            TypeError,
-            ZeroDivisionError,
-        ) as exc:
-            # Malformed files reach odd corners of decoders; none of them may crash the service.
-            raise UndecodableImage(
-                f"image could not be decoded: {type(exc).__name__}", field=_FIELD
-            ) from exc
+                f"image has more than {limits.max_frames} frames; the limit is {limits.max_frames}",
+                field=_FIELD,
+            )
+        image.info["bastion_frames"] = frames
+        yield image
 
 
-def _decode_first_frame(image: PILImage.Image, fmt: str, limits: ImageLimits) -> Decoded:
+@contextmanager
+def typed_errors(fmt: str) -> Iterator[None]:
+    try:
+        yield
+    except (InvalidInput, DecoderBusy):
+        raise
+    except (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning) as exc:
+        raise InputTooLarge(f"image refused as a decompression bomb: {exc}", field=_FIELD) from exc
+    except UnidentifiedImageError as exc:
+        raise UndecodableImage(f"image is not a readable {fmt} file", field=_FIELD) from exc
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise UndecodableImage(f"image could not be decoded: {exc}"[:300], field=_FIELD) from exc
+    except (
+        MemoryError,
+        RecursionError,
+        IndexError,
+        KeyError,
+        TypeError,
+        ZeroDivisionError,
+        Warning,  # only raised when the host turned warnings into errors
+    ) as exc:
+        # Malformed files reach odd corners of decoders; none of them may crash the service.
+        raise UndecodableImage(
+            f"image could not be decoded: {type(exc).__name__}", field=_FIELD
+        ) from exc
+
+
+def probe(data: bytes, media_type: str, limits: ImageLimits) -> Header:
+    """Read and check the header only (format, size, frames); no pixel is decoded."""
+    with opened(data, media_type, limits) as image:
+        return header(image)
+
+
+def header(image: PILImage.Image) -> Header:
+    """The header of an image returned by :func:`opened`."""
     width, height = image.size
-    frames = _frame_count(image, limits)
-    image.seek(0)
-    exif_orientation = _orientation(image)
-    if fmt == "JPEG":
-        # DCT-domain downscaling: a 4000×3000 photo decodes at 1/2, 1/4 or 1/8 scale
-        # directly, far cheaper than decoding it whole and resizing.
-        image.draft("RGB", _draft_target(width, height, limits))
-    image.load()
-    mode = image.mode
-    oriented = ImageOps.exif_transpose(image) if exif_orientation != 1 else image
-    if exif_orientation in (5, 6, 7, 8):
-        width, height = height, width
-    rgb, had_alpha = _to_rgb(oriented)
-    rgb = _shrink(rgb, limits.analysis_max_side)
-    rgb.setflags(write=False)
-    return Decoded(
-        rgb=rgb,
-        width=width,
-        height=height,
-        format=fmt,
-        mode=mode,
-        frames=frames,
-        orientation=exif_orientation,
-        had_alpha=had_alpha,
-    )
+    return Header(str(image.format), width, height, int(image.info.get("bastion_frames", 1)))
 
 
-def _check_dimensions(width: int, height: int, max_pixels: int, max_side: int | None) -> None:
+def frame_count(image: PILImage.Image, data: bytes, limit: int) -> int:
+    """Frames in the image, counted no further than ``limit + 1``.
+
+    GIF has no frame count in its header: Pillow walks (and decodes) every frame to count them,
+    so an 850,000-frame GIF cost seconds. Its blocks are walked here instead, without decoding,
+    stopping once the limit is passed. The other formats state their frame count.
+    """
+    if image.format == "GIF":
+        return _gif_frames(data, limit + 1)
+    return int(getattr(image, "n_frames", 1) or 1)
+
+
+def _gif_frames(data: bytes, stop: int) -> int:
+    view = memoryview(data)
+    if len(view) < 13:
+        raise UndecodableImage("GIF is truncated", field=_FIELD)
+    position = 13
+    flags = view[10]
+    if flags & 0x80:
+        position += 3 << ((flags & 7) + 1)  # global colour table
+    frames = 0
+    while position < len(view) and frames < stop:
+        block = view[position]
+        if block == 0x3B:  # trailer
+            break
+        if block == 0x2C:  # image descriptor
+            frames += 1
+            if position + 10 > len(view):
+                break
+            local = view[position + 9]
+            position += 10
+            if local & 0x80:
+                position += 3 << ((local & 7) + 1)
+            position += 1  # LZW minimum code size
+        elif block == 0x21:  # extension: label, then sub-blocks
+            position += 2
+        else:
+            break  # not a GIF block: Pillow will judge the rest
+        while position < len(view):  # data sub-blocks up to the zero terminator
+            size = view[position]
+            position += 1 + size
+            if size == 0:
+                break
+    return max(frames, 1)
+
+
+def _check_dimensions(width: int, height: int, limits: ImageLimits) -> None:
     if width <= 0 or height <= 0:
         raise UndecodableImage(f"image has no pixels ({width}×{height})", field=_FIELD)
-    if max_side is not None and (width > max_side or height > max_side):
+    if width > limits.max_side or height > limits.max_side:
         raise InputTooLarge(
-            f"image is {width}×{height}; no side may exceed {max_side} pixels",
+            f"image is {width}×{height}; no side may exceed {limits.max_side} pixels",
             field=_FIELD,
         )
-    if width * height > max_pixels:
+    if width * height > limits.max_pixels:
         raise InputTooLarge(
-            f"image has {width * height} pixels ({width}×{height}); the limit is {max_pixels}",
+            f"image has {width * height} pixels ({width}×{height}); the limit is "
+            f"{limits.max_pixels}",
             field=_FIELD,
         )
 
 
-def _frame_count(image: PILImage.Image, limits: ImageLimits) -> int:
-    frames = int(getattr(image, "n_frames", 1) or 1)
-    if frames > limits.max_frames:
-        raise InputTooLarge(
-            f"image has {frames} frames; the limit is {limits.max_frames}", field=_FIELD
-        )
-    return frames
+# -- the decode memory budget -------------------------------------------------------------------
 
 
-def _orientation(image: PILImage.Image) -> int:
-    try:
-        value = image.getexif().get(0x0112, 1)
-    except Exception:  # a broken EXIF block is ignored, not fatal: orientation stays as stored
-        return 1
-    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+class MemoryBudget:
+    """A weighted semaphore over bytes: decodes reserve their estimate before they allocate.
+
+    Small decodes pass while a large one waits for room; one that could never fit is refused
+    at once (a typed InputTooLarge); one that waits longer than ``wait_s`` gets DecoderBusy.
+    """
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.used = 0
+        self._room = threading.Condition(threading.Lock())
+
+    @contextmanager
+    def reserve(self, nbytes: int, wait_s: float) -> Iterator[None]:
+        if nbytes > self.total:
+            raise InputTooLarge(
+                f"decoding this image needs about {nbytes // _MB} MB; the decode memory "
+                f"limit is {self.total // _MB} MB",
+                field=_FIELD,
+            )
+        deadline = time.monotonic() + wait_s
+        with self._room:
+            while self.used + nbytes > self.total:
+                left = deadline - time.monotonic()
+                if left <= 0 or not self._room.wait(left):
+                    if self.used + nbytes <= self.total:
+                        break
+                    raise DecoderBusy(
+                        "too many large images are being decoded; try again shortly",
+                        field=_FIELD,
+                    )
+            self.used += nbytes
+        try:
+            yield
+        finally:
+            with self._room:
+                self.used -= nbytes
+                self._room.notify_all()
 
 
-def _draft_target(width: int, height: int, limits: ImageLimits) -> tuple[int, int]:
-    side = limits.analysis_max_side
-    scale = min(1.0, side / max(width, height))
-    return max(1, int(width * scale)), max(1, int(height * scale))
+_BUDGETS: dict[int, MemoryBudget] = {}
+_BUDGETS_LOCK = threading.Lock()
 
 
-def _to_rgb(image: PILImage.Image) -> tuple[NDArray[np.uint8], bool]:
-    """Any Pillow mode → RGB uint8. Transparency is flattened onto white, as viewers show it."""
-    mode = image.mode
-    if mode.startswith("I;16") or mode == "I":
-        values = np.asarray(image, dtype=np.float64)
-        # 16-bit samples map onto 8 bits by their full range; wider integers by their peak.
-        peak = float(values.max(initial=0))
-        top = 255.0 if peak <= 255 and mode == "I" else 65535.0 if peak <= 65535 else peak
-        gray = np.clip(values * (255.0 / top), 0, 255).astype(np.uint8)
-        return np.ascontiguousarray(np.repeat(gray[:, :, None], 3, axis=2)), False
-    if mode == "F":
-        values = np.nan_to_num(np.asarray(image, dtype=np.float64))
-        low, high = (float(values.min()), float(values.max())) if values.size else (0.0, 1.0)
-        span = high - low or 1.0
-        gray = ((values - low) * (255.0 / span)).astype(np.uint8)
-        return np.ascontiguousarray(np.repeat(gray[:, :, None], 3, axis=2)), False
-    has_alpha = mode in ("RGBA", "LA", "PA", "La", "RGBa") or (
-        mode == "P" and "transparency" in image.info
-    )
-    if has_alpha:
-        rgba = image.convert("RGBA")
-        background = PILImage.new("RGBA", rgba.size, (255, 255, 255, 255))
-        flat = PILImage.alpha_composite(background, rgba).convert("RGB")
-        return np.asarray(flat, dtype=np.uint8).copy(), True
-    if mode != "RGB":
-        image = image.convert("RGB")  # L, 1, P, CMYK (incl. Adobe-inverted), YCbCr, LAB, HSV
-    return np.asarray(image, dtype=np.uint8).copy(), False
+def budget(limits: ImageLimits) -> MemoryBudget:
+    """The process-wide budget for ``limits.memory_bytes`` (one per configured size)."""
+    with _BUDGETS_LOCK:
+        found = _BUDGETS.get(limits.memory_bytes)
+        if found is None:
+            found = _BUDGETS[limits.memory_bytes] = MemoryBudget(limits.memory_bytes)
+        return found
 
 
-def _shrink(rgb: NDArray[np.uint8], max_side: int) -> NDArray[np.uint8]:
-    height, width = rgb.shape[:2]
-    if max(width, height) <= max_side:
-        return rgb
-    scale = max_side / max(width, height)
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    resized = PILImage.fromarray(rgb).resize(size, PILImage.Resampling.BILINEAR, reducing_gap=2.0)
-    return np.asarray(resized, dtype=np.uint8).copy()
+def reserve(limits: ImageLimits, nbytes: int) -> AbstractContextManager[None]:
+    return budget(limits).reserve(nbytes, limits.wait_s)
 
 
 def _heif_available() -> bool:

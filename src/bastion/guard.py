@@ -23,7 +23,7 @@ from bastion.detectors.base import Detector
 from bastion.detectors.image import delta
 from bastion.detectors.registry import Registry, default_registry
 from bastion.detectors.runner import Item, Runner
-from bastion.errors import InvalidInput, OutputNotAllowed
+from bastion.errors import InputTooLarge, InvalidInput, OutputNotAllowed
 from bastion.findings import (
     SUBJECT_OUTPUT,
     SUBJECT_PROMPT,
@@ -100,25 +100,15 @@ class Guard:
             detector.bind(self)
         for detector in components.detectors:
             detector.warm_up()
-        # Upload scans decode pixels (Image.decoded) only for detectors that read them; the
-        # hash detector decodes its own reference-compatible luma once (Image.cached).
-        self._uploads_need_pixels = any(
-            issubclass(Image, d.accepts)
-            and d.reads_pixels
-            and (d.surfaces is None or Surface.UPLOAD.value in d.surfaces)
-            for d in components.detectors
-        )
+        # Each check decodes its images once (Image.prepare), making only the views its
+        # detectors read: analysis RGB for pixel detectors, luma for the hash detector.
+        self._views = {surface: _views(components.detectors, surface) for surface in Surface}
         self.runner = Runner(
             components.detectors,
             timeout_s=self.settings.detector_timeout_ms / 1000,
             threads=self.settings.detector_threads,
         )
-        self.image_limits = ImageLimits(
-            max_bytes=self.settings.image_max_bytes,
-            max_pixels=self.settings.image_max_pixels,
-            max_frames=self.settings.image_max_frames,
-            analysis_max_side=self.settings.image_analysis_max_side,
-        )
+        self.image_limits = ImageLimits.from_settings(self.settings)
         self.delta_config = delta.DeltaConfig(
             nsfw_margin=self.settings.edit_delta_nsfw_margin,
             min_region_score=self.settings.edit_delta_min_region_score,
@@ -158,7 +148,7 @@ class Guard:
             clock=clock,
             min_quality=settings.hash_min_quality,
             sync_interval_s=settings.bank_sync_interval_ms / 1000,
-            max_pixels=settings.image_max_pixels,
+            limits=ImageLimits.from_settings(settings),
         )
         components = Components(
             settings=settings,
@@ -205,7 +195,8 @@ class Guard:
         )
         items = [Item(parsed, SUBJECT_PROMPT)]
         for index, image in enumerate(images):
-            items.append(Item(self._image(image, f"images[{index}]"), input_image_subject(index)))
+            parsed_image = self._image(image, f"images[{index}]", Surface.GENERATION)
+            items.append(Item(parsed_image, input_image_subject(index)))
         return self._check(Surface.GENERATION, items, context=context, prompt=parsed)
 
     def scan_upload(
@@ -214,12 +205,10 @@ class Guard:
         """Match an upload against every enabled bank (and the image detectors) and decide.
 
         Undecodable or oversized images are typed errors, not decisions. The image is decoded
-        once for hashing, here; the hash detector and stay-down reuse it (``Image.cached``).
+        once, here, into the views the detectors read (``Image.prepare``); an animated image
+        is screened on every frame up to ``image_screened_frames``, evenly sampled beyond.
         """
-        from bastion.hashing.decode import luma_of
-
-        parsed = self._image(image, "image", decode=self._uploads_need_pixels)
-        luma_of(parsed, max_pixels=self.banks.max_pixels)  # typed error; cached on the image
+        parsed = self._image(image, "image", Surface.UPLOAD)
         return self._check(Surface.UPLOAD, [Item(parsed, SUBJECT_UPLOAD)], context=context)
 
     def check_output(
@@ -247,7 +236,7 @@ class Guard:
                 "generation decision",
                 field="request_id",
             )
-        parsed = self._image(image, "image")
+        parsed = self._image(image, "image", Surface.OUTPUT)
         derive = None
         if request is not None:
             config, generation = self.delta_config, request
@@ -318,7 +307,7 @@ class Guard:
         and anything but ``allow`` raises :class:`~bastion.errors.OutputNotAllowed`. ``None``
         marks without a link (operators marking content made outside the guarded flow).
         """
-        data = self._image(image, "image").data
+        data = self._image(image, "image", None).data
         decision_id = None
         if decision is not None:
             if not isinstance(decision, Decision | str):
@@ -343,7 +332,7 @@ class Guard:
 
     def verify(self, image: bytes | Image) -> ProvenanceReport:
         """Read an image's watermark and C2PA manifest; link the watermark to its decision."""
-        return self.provenance.inspect(self._image(image, "image").data)
+        return self.provenance.inspect(self._image(image, "image", None).data)
 
     def explain(self, decision: Decision) -> str:
         from bastion.explain import render
@@ -352,23 +341,32 @@ class Guard:
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _image(self, image: bytes | Image, field: str, *, decode: bool = True) -> Image:
+    def _image(self, image: bytes | Image, field: str, surface: Surface | None) -> Image:
         """Accept, sniff and decode an image within the limits; every failure is typed.
 
-        ``decode=False`` leaves the pixels to whoever needs them (scan_upload when only the
-        hash detector reads images: it decodes for hashing itself, with typed errors too)."""
+        The image is decoded once into the views ``surface``'s detectors read; ``None``
+        leaves decoding to whoever reads it (provenance decodes at full resolution). More
+        frames than ``image_screened_frames`` are sampled on uploads and refused on the
+        generation and output paths (fail closed: not every frame could be screened)."""
         try:
             if isinstance(image, Image):
-                if image.limits is None:
-                    image = Image(image.data, image.media_type, image.sha256, self.image_limits)
+                image = image.with_limits(self.image_limits)
             elif isinstance(image, bytes | bytearray | memoryview):
                 image = Image.from_bytes(
                     bytes(image), max_bytes=self.settings.image_max_bytes, limits=self.image_limits
                 )
             else:
                 raise InvalidInput(f"{field} must be bytes, got {type(image).__name__}")
-            if decode:
-                image.decoded()
+            if surface is not None:
+                frames = image.header().frames
+                screened = self.image_limits.screened_frames
+                if surface is not Surface.UPLOAD and frames > screened:
+                    raise InputTooLarge(
+                        f"animated image has {frames} frames; {surface.value} checks screen "
+                        f"every frame and accept at most {screened} (image_screened_frames)"
+                    )
+                rgb, luma = self._views[surface]
+                image.prepare(rgb=rgb, luma=luma)
         except InvalidInput as exc:
             exc.field = field
             raise
@@ -435,3 +433,15 @@ class Guard:
     def get_decision(self, decision_id: str) -> Decision:
         pending = self.writer.pending(decision_id)
         return pending if pending is not None else self.decisions.get(decision_id)
+
+
+def _views(detectors: Sequence[Detector], surface: Surface) -> tuple[bool, bool]:
+    """(analysis RGB, luma): the views the image detectors of ``surface`` read."""
+    readers = [
+        d
+        for d in detectors
+        if issubclass(Image, d.accepts) and (d.surfaces is None or surface.value in d.surfaces)
+    ]
+    rgb = any(d.reads_pixels for d in readers)
+    luma = any(not d.reads_pixels for d in readers)
+    return rgb or not luma, luma

@@ -97,8 +97,29 @@ class Settings(BaseSettings):
     image_max_frames: int = Field(
         default=200,
         ge=1,
-        description="Most frames an animated image (GIF, WebP, APNG, AVIF) may have; only the "
-        "first frame is screened.",
+        description="Most frames an animated image (GIF, WebP, APNG, AVIF) may have; more is "
+        "refused on every surface, from the header, before decoding.",
+    )
+    image_screened_frames: int = Field(
+        default=16,
+        ge=1,
+        le=256,
+        description="Frames of an animated image screened and hash-matched: every frame up to "
+        "this many; beyond it, uploads are screened on this many evenly sampled frames and "
+        "generation/output checks refuse the image (input_too_large).",
+    )
+    image_decode_memory_mb: int = Field(
+        default=1024,
+        ge=64,
+        description="Memory all image decodes of the process may hold at once, in MB. Each "
+        "decode reserves its estimate (pixels × bytes per pixel × frames, from the header) "
+        "before allocating; an image whose estimate exceeds this is refused.",
+    )
+    image_decode_wait_ms: int = Field(
+        default=30_000,
+        ge=0,
+        description="Longest wait for decode memory while other large images are decoded; "
+        "past it the request gets image_decoder_busy (503).",
     )
     image_analysis_max_side: int = Field(
         default=1024,

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from bastion.decode import ImageLimits
 from bastion.errors import InputTooLarge, InvalidInput
 from bastion.hashing import pdq
 from bastion.hashing.decode import UndecodableImage, decode_luma
@@ -188,7 +189,7 @@ def _png_header(width: int, height: int) -> bytes:
 
 def test_decompression_bomb_is_refused_before_decoding() -> None:
     with pytest.raises(InputTooLarge):
-        pdq.hash_bytes(_png_header(60_000, 60_000), max_pixels=10_000_000)
+        pdq.hash_bytes(_png_header(60_000, 60_000), limits=ImageLimits(max_pixels=10_000_000))
 
 
 def test_non_bytes_and_empty_are_typed_errors() -> None:

@@ -125,18 +125,16 @@ def test_flat_upload_is_not_matched(guard: Guard) -> None:
 
 def test_a_scanned_upload_is_decoded_once(guard: Guard, monkeypatch: pytest.MonkeyPatch) -> None:
     """scan_upload decodes (for its typed error); the hash detector and stay-down reuse it."""
-    import bastion.hashing.banks as banks_module
-    import bastion.hashing.decode as decode_module
+    import bastion.decode_views as views_module
 
     calls: list[int] = []
-    real = decode_module.decode_luma
+    real = views_module.decode_views
 
     def counting(*args: object, **kwargs: object) -> object:
         calls.append(1)
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(decode_module, "decode_luma", counting)
-    monkeypatch.setattr(banks_module, "decode_luma", counting)
+    monkeypatch.setattr(views_module, "decode_views", counting)
     original = encode(photo("coffee"))
     FLAGGED.add(Image.from_bytes(original, max_bytes=10**8).sha256)
     try:
@@ -150,14 +148,18 @@ def test_a_scanned_upload_is_decoded_once(guard: Guard, monkeypatch: pytest.Monk
 
 
 def _count_pixel_decodes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts intake passes that decode analysis RGB (the pixels the image models read)."""
+    import bastion.decode_views as views_module
+
     calls: list[int] = []
-    real = Image.decoded
+    real = views_module.decode_views
 
-    def counting(self: Image) -> object:
-        calls.append(1)
-        return real(self)
+    def counting(*args: object, **kwargs: object) -> object:
+        if kwargs.get("rgb", True):
+            calls.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(Image, "decoded", counting)
+    monkeypatch.setattr(views_module, "decode_views", counting)
     return calls
 
 
@@ -188,3 +190,27 @@ def test_an_upload_scan_with_a_pixel_detector_decodes_pixels(
     calls = _count_pixel_decodes(monkeypatch)
     guard.scan_upload(encode(photo("camera")))
     assert calls
+
+
+def _gif(*frames: np.ndarray) -> bytes:
+    import io
+
+    from PIL import Image as PILImage
+
+    pictures = [PILImage.fromarray(f) for f in frames]
+    out = io.BytesIO()
+    pictures[0].save(out, "GIF", save_all=True, append_images=pictures[1:], duration=100)
+    return out.getvalue()
+
+
+def test_an_animated_upload_is_matched_on_every_frame(guard: Guard) -> None:
+    """A harmless first frame does not hide a banked second frame."""
+    guard.banks.create_bank("known_csam", "csam")
+    # GIF frames share the first frame's canvas: both pictures have one size.
+    banked = np.ascontiguousarray(photo("coffee")[:400, :400])
+    guard.banks.add_image("known_csam", encode(banked), added_by="test")
+    harmless = np.ascontiguousarray(photo("camera")[:400, :400])
+    assert guard.scan_upload(encode(harmless)).action is Action.ALLOW
+    decision = guard.scan_upload(_gif(harmless, banked))
+    assert decision.action is Action.BLOCK, guard.explain(decision)
+    assert any(f.label == "hash_match" for f in decision.findings)

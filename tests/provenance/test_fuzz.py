@@ -8,6 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bastion.decode import ImageLimits
 from bastion.errors import BastionError
 from bastion.guard import Guard
 from bastion.provenance import imageio
@@ -66,5 +67,5 @@ def test_corrupted_images(
 def test_decompression_bomb_is_refused() -> None:
     big = images.encode(images.noise(0, (2000, 1500)), "PNG")
     with pytest.raises(BastionError) as caught:
-        imageio.decode(big, max_pixels=1_000_000)
+        imageio.decode(big, limits=ImageLimits(max_pixels=1_000_000))
     assert caught.value.code == "input_too_large"

@@ -22,6 +22,7 @@ ACTOR = "cli"
 
 def _service(data_dir: Path | None) -> BankService:
     from bastion.bootstrap import prepare_data_dir
+    from bastion.decode import ImageLimits
     from bastion.hashing.banks import BankService
     from bastion.storage.db import Database
 
@@ -29,7 +30,9 @@ def _service(data_dir: Path | None) -> BankService:
     prepare_data_dir(settings)
     db = Database(settings.resolved_database_url)
     db.migrate()
-    return BankService(db, min_quality=settings.hash_min_quality)
+    return BankService(
+        db, min_quality=settings.hash_min_quality, limits=ImageLimits.from_settings(settings)
+    )
 
 
 def _read(path: Path) -> bytes:
@@ -42,12 +45,14 @@ def _read(path: Path) -> bytes:
 @command
 def hash_files(files: Files) -> None:
     """Print `<pdq hex> <quality> <file>` for each image (errors go to stderr)."""
+    from bastion.decode import ImageLimits
     from bastion.hashing.pdq import hash_bytes
 
+    limits = ImageLimits.from_settings(settings_for(None))  # the API's limits
     failed = 0
     for path in files:
         try:
-            result = hash_bytes(_read(path))
+            result = hash_bytes(_read(path), limits=limits)
         except BastionError as exc:
             typer.echo(f"error: {path}: {exc.message}", err=True)
             failed += 1

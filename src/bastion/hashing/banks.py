@@ -15,9 +15,10 @@ from typing import Any
 from sqlalchemy import Connection
 
 from bastion.clock import Clock, SystemClock
+from bastion.decode import ImageLimits
 from bastion.errors import InvalidInput
 from bastion.hashing import pdq
-from bastion.hashing.decode import Luma, decode_luma
+from bastion.hashing.decode import Luma, decode_luma, frame_lumas
 from bastion.hashing.model import (
     BLOCKED_GENERATIONS,
     REMOVED_CONTENT,
@@ -52,7 +53,7 @@ class BankService:
         crops: tuple[float, ...] = pdq.DEFAULT_CROPS,
         min_quality: int = PDQ_MIN_QUALITY,
         sync_interval_s: float = 1.0,
-        max_pixels: int = 100_000_000,
+        limits: ImageLimits | None = None,
     ) -> None:
         from bastion.hashing.matcher import Matcher
 
@@ -60,7 +61,7 @@ class BankService:
         self.clock = clock or SystemClock()
         self.crops = crops
         self.min_quality = min_quality
-        self.max_pixels = max_pixels
+        self.limits = limits or ImageLimits()  # the one intake's limits, as on every surface
         self.matcher = Matcher(self.repository, sync_interval_s=sync_interval_s)
 
     # -- banks --------------------------------------------------------------------------------
@@ -155,7 +156,7 @@ class BankService:
         **meta: Any,
     ) -> Entry:
         """Hash an image (plus centred crops) and bank the hashes; the image is not kept."""
-        item = self.image_entry(decode_luma(image, max_pixels=self.max_pixels), crops, **meta)
+        item = self.image_entry(decode_luma(image, limits=self.limits), crops, **meta)
         return self.add(bank_name, [item], added_by=added_by)[0]
 
     def image_entry(self, luma: Luma, crops: bool = True, **meta: Any) -> EntryInput:
@@ -254,9 +255,7 @@ class BankService:
             item = EntryInput(hash=parsed.hex, **meta)
         else:
             luma = (
-                content
-                if isinstance(content, Luma)
-                else decode_luma(content, max_pixels=self.max_pixels)
+                content if isinstance(content, Luma) else decode_luma(content, limits=self.limits)
             )
             item = self.image_entry(luma, True, **meta)
             if item.quality is not None and item.quality < self.min_quality:
@@ -320,16 +319,28 @@ class BankService:
 
     def query_hashes(self, image: bytes | Luma) -> tuple[pdq.PdqResult, list[QueryHash]]:
         """The plain hash of an upload and the eight mirror/rotation variants to look up."""
-        luma = image if isinstance(image, Luma) else decode_luma(image, max_pixels=self.max_pixels)
+        luma = image if isinstance(image, Luma) else decode_luma(image, limits=self.limits)
         variants = pdq.transformed_hashes(luma)
         return variants[0], [QueryHash(v.hash, v.variant) for v in variants]
 
     def lookup_image(self, image: bytes | Luma, *, banks: Iterable[str] | None = None) -> Lookup:
-        plain, queries = self.query_hashes(image)
-        if plain.quality < self.min_quality:
-            return Lookup((), (), plain.hex, plain.quality)
-        found = self.match(queries, banks=banks)
-        return replace(found, hash=plain.hex, quality=plain.quality)
+        """Matches of the image; of every screened frame of an animated one (the hash and
+        quality reported are the first frame's)."""
+        lumas = [image] if isinstance(image, Luma) else frame_lumas(image, limits=self.limits)
+        first: pdq.PdqResult | None = None
+        matches: list[Match] = []
+        suppressed: list[Match] = []
+        for luma in lumas:
+            plain, queries = self.query_hashes(luma)
+            first = first or plain
+            if plain.quality < self.min_quality:
+                continue
+            found = self.match(queries, banks=banks)
+            frame = {"frame": luma.frame} if len(lumas) > 1 else {}
+            matches += [replace(m, extra={**m.extra, **frame}) for m in found.matches]
+            suppressed += [replace(m, extra={**m.extra, **frame}) for m in found.suppressed]
+        assert first is not None
+        return Lookup(tuple(matches), tuple(suppressed), first.hex, first.quality)
 
     def lookup_hash(self, hex_hash: str, *, banks: Iterable[str] | None = None) -> Lookup:
         parsed = Hash.parse(hex_hash)

@@ -5,6 +5,9 @@ image it was about without keeping the image) and one ``hash_match`` per matchin
 with the bank, its kind, the distance and the entry's metadata as evidence. Rules in the
 policy decide what a match means (``bank_kind``: csam and ncii block, …).
 
+Every screened frame of an animated image is hashed and matched (a match's evidence names its
+``frame``); ``pdq_hash`` describes the first frame.
+
 It needs the guard's banks: :meth:`Guard.__init__` binds them. Unbound, it raises, and the
 guard fails closed.
 """
@@ -17,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from bastion.content import Image
 from bastion.detectors.base import Detector
 from bastion.findings import Finding
-from bastion.hashing.decode import luma_of
+from bastion.hashing.decode import frame_lumas
 
 if TYPE_CHECKING:
     from bastion.guard import Guard
@@ -50,16 +53,30 @@ class HashMatchDetector(Detector):
     def detect(self, item: Any, *, subject: str) -> Sequence[Finding]:
         if self.banks is None:
             raise RuntimeError("the hash_match detector has no banks bound")
-        plain, queries = self.banks.query_hashes(luma_of(item, max_pixels=self.banks.max_pixels))
-        low = plain.quality < self.banks.min_quality
-        lookup = None if low else self.banks.match(queries)
+        banks = self.banks
+        lumas = frame_lumas(item)
+        first, matches, suppressed = None, [], []
+        for luma in lumas:
+            plain, queries = banks.query_hashes(luma)
+            first = first or plain
+            if plain.quality < banks.min_quality:
+                continue
+            found = banks.match(queries)
+            frame = {"frame": luma.frame} if len(lumas) > 1 else {}
+            matches += [(m, frame) for m in found.matches]
+            suppressed += [{**m.to_dict(), **frame} for m in found.suppressed]
+        assert first is not None
+        plain = first
+        low = plain.quality < banks.min_quality
         evidence: dict[str, Any] = {
             "signal_type": "pdq",
             "hash": plain.hex,
             "quality": plain.quality,
         }
-        if lookup is not None and lookup.suppressed:
-            evidence["suppressed"] = [m.to_dict() for m in lookup.suppressed]
+        if len(lumas) > 1:
+            evidence["frames_screened"] = len(lumas)
+        if suppressed:
+            evidence["suppressed"] = suppressed
         note = " (quality below the matching threshold; not matched)" if low else ""
         findings = [
             Finding(
@@ -71,18 +88,20 @@ class HashMatchDetector(Detector):
                 explanation=f"PDQ hash {plain.hex[:16]}… quality {plain.quality}{note}",
             )
         ]
-        for match in lookup.matches if lookup is not None else ():
+        for match, frame in matches:
             mirrored = "" if match.query_variant == "original" else f", {match.query_variant}"
+            where = f" (frame {frame['frame']})" if frame else ""
             findings.append(
                 Finding(
                     detector=self.name,
                     label=HASH_MATCH,
                     score=max(0.5, 1.0 - match.distance / 64),
                     subject=subject,
-                    evidence=match.to_dict(),
+                    evidence={**match.to_dict(), **frame},
                     explanation=(
                         f"matches entry {match.entry.id} of bank {match.bank.name} "
                         f"({match.bank.kind.value}) at distance {match.distance}{mirrored}"
+                        f"{where}"
                     ),
                 )
             )

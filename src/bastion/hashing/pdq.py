@@ -20,7 +20,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from bastion.hashing.decode import MAX_PIXELS, MIN_DECODED_SIDE, Luma, decode_luma
+from bastion.decode import ImageLimits
+from bastion.hashing.decode import MIN_DECODED_SIDE, Luma, decode_luma
 from bastion.hashing.signals import Hash, SignalType
 
 SIDE = 64
@@ -202,10 +203,11 @@ def hash_luma(luma: Luma, *, crop: float = 0.0) -> PdqResult:
 
 
 def hash_bytes(
-    data: bytes, *, max_pixels: int = MAX_PIXELS, min_side: int = MIN_DECODED_SIDE
+    data: bytes, *, limits: ImageLimits | None = None, min_side: int = MIN_DECODED_SIDE
 ) -> PdqResult:
-    """PDQ hash and quality of an encoded image. Raises a typed error on bad input."""
-    return hash_luma(decode_luma(data, max_pixels=max_pixels, min_side=min_side))
+    """PDQ hash and quality of an encoded image's first frame, decoded through the image
+    intake within ``limits`` (default: the settings' defaults). Raises a typed error."""
+    return hash_luma(decode_luma(data, limits=limits, min_side=min_side))
 
 
 def hash_array(pixels: np.ndarray) -> PdqResult:

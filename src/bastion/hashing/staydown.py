@@ -45,7 +45,7 @@ class StayDownEffect:
             if decision.surface is Surface.UPLOAD and _already_banked(decision, item.subject):
                 continue
             try:
-                image = luma_of(item.content, max_pixels=guard.banks.max_pixels)
+                image = luma_of(item.content)
                 if decision.surface is Surface.OUTPUT:
                     guard.banks.add_blocked_generation(
                         image, decision_id=decision.id, labels=decision.rules

@@ -65,7 +65,7 @@ class WatermarkDetector(_ProvenanceDetector):
         image = self._image(item)
         provenance = self._provenance()
         try:
-            decoded = imageio.decode(image.data)
+            decoded = imageio.decode(image)
         except UnsupportedMediaType:
             return []  # a format the watermark cannot be read from: no claim either way
         report = provenance.read_watermark(decoded)

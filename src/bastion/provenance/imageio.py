@@ -1,10 +1,12 @@
 """Decoding untrusted image bytes to pixels and encoding marked pixels back, with typed errors.
 
-Opening the bytes goes through :func:`bastion.decode.untrusted`, the one guarded way into
-Pillow: every decoder failure (unknown format, truncated data, a decompression bomb) becomes an
-:class:`~bastion.errors.InvalidInput` subclass, never an exception from Pillow. This module
-only keeps what marking needs and the guard's analysis copy drops: full resolution, alpha and
-the ICC profile, and encoding the marked pixels back.
+Opening the bytes goes through the one image intake (:func:`bastion.decode.opened`): the same
+formats and limits as every other surface, memory reserved from the decode budget before any
+pixel is allocated, every decoder failure (unknown format, truncated data, a decompression
+bomb) an :class:`~bastion.errors.InvalidInput` subclass, never an exception from Pillow. This
+module makes the full-resolution view (cached on the :class:`~bastion.content.Image`, so a
+request decodes it once): what marking needs and the guard's analysis copy drops — full
+resolution, alpha and the ICC profile — and encodes the marked pixels back.
 """
 
 from __future__ import annotations
@@ -16,20 +18,13 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageOps
 
-from bastion.decode import untrusted
+from bastion.content import Image as Content
+from bastion.decode import ImageLimits, header, opened, reserve
 from bastion.errors import InvalidInput
 
-MAX_PIXELS = 50_000_000  # larger images are refused before they are decoded
-# Formats marked in place; anything else Pillow can read is marked and returned as PNG.
+# Formats marked in place; anything else the intake accepts is marked and returned as PNG.
 _OUTPUT_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
-_MEDIA_TYPES = {
-    **_OUTPUT_FORMATS,
-    "GIF": "image/gif",
-    "BMP": "image/bmp",
-    "TIFF": "image/tiff",
-    "MPO": "image/jpeg",
-}
-_FORMATS = tuple(_MEDIA_TYPES)
+FULL = "full_resolution"  # the key of this view in Image.cached
 
 Pixels = npt.NDArray[np.uint8]
 
@@ -53,20 +48,32 @@ class Decoded:
         return int(self.pixels.shape[0])
 
 
-def decode(data: bytes, *, max_pixels: int = MAX_PIXELS) -> Decoded:
-    """Decode the first frame of an image, applying its EXIF orientation."""
-    if not data:
-        raise InvalidInput("image is empty", field="image")
-    with untrusted(data, _FORMATS, max_pixels=max_pixels) as image:
-        media_type = _MEDIA_TYPES[image.format or "PNG"]
-        frames = int(getattr(image, "n_frames", 1))
-        icc = image.info.get("icc_profile")
-        pixels, alpha = _planes(ImageOps.exif_transpose(image))
+def decode(image: bytes | Content, *, limits: ImageLimits | None = None) -> Decoded:
+    """The first frame at full resolution, its EXIF orientation applied (cached per Image)."""
+    if isinstance(image, Content):
+        content = image if limits is None else image.with_limits(limits)
+    else:
+        if not image:
+            raise InvalidInput("image is empty", field="image")
+        chosen = limits or ImageLimits()
+        content = Content.from_bytes(image, max_bytes=chosen.max_bytes, limits=chosen)
+    return content.cached(FULL, lambda: _decode(content))
+
+
+def _decode(content: Content) -> Decoded:
+    limits = content.limits or ImageLimits()
+    with opened(content.data, content.media_type, limits) as image:
+        head = header(image)
+        width, height = image.size
+        # the frame, an RGBA conversion, the planes' copies
+        with reserve(limits, width * height * (4 + 4 + 4)):
+            icc = image.info.get("icc_profile")
+            pixels, alpha = _planes(ImageOps.exif_transpose(image))
     return Decoded(
         pixels=pixels,
         alpha=alpha,
-        media_type=media_type,
-        frames=frames,
+        media_type=content.media_type,
+        frames=head.frames,
         icc_profile=icc if isinstance(icc, bytes) else None,
     )
 

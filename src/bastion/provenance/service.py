@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bastion.clock import Clock
+from bastion.decode import ImageLimits
 from bastion.errors import ConfigError, InvalidInput, UnsupportedMediaType
 from bastion.provenance import imageio
 from bastion.provenance.c2pa import Credentials, ManifestReport, ManifestSigner, ManifestVerifier
@@ -112,6 +113,7 @@ class Provenance:
             settings.resolved_watermark_key(), strength=settings.watermark_strength
         )
         self.marks = MarkRepository(db)
+        self.limits = ImageLimits.from_settings(settings)  # the one intake's limits
 
     # -- configuration ------------------------------------------------------------------------
 
@@ -158,7 +160,7 @@ class Provenance:
     # -- marking ------------------------------------------------------------------------------
 
     def mark(self, data: bytes, decision_id: str | None, *, generator: str) -> MarkedImage:
-        decoded = imageio.decode(data)
+        decoded = imageio.decode(data, limits=self.limits)
         if decoded.frames > 1:
             raise UnsupportedMediaType("animated images cannot be marked", field="image")
         if not generator.strip() or len(generator) > 200:
@@ -181,7 +183,10 @@ class Provenance:
             manifest = self.verifier.verify(signed, media_type)
             if manifest.state not in ("valid", "untrusted"):
                 raise ConfigError(f"the signed output does not verify: {manifest.failures}")
-            verified = self.watermarker.detect(imageio.decode(signed).pixels).payload == payload
+            verified = (
+                self.watermarker.detect(imageio.decode(signed, limits=self.limits).pixels).payload
+                == payload
+            )
             if not verified:
                 log.warning(
                     "watermark of output %s does not read back (flat or saturated image?)",
@@ -215,7 +220,7 @@ class Provenance:
     # -- inspection ---------------------------------------------------------------------------
 
     def inspect(self, data: bytes) -> ProvenanceReport:
-        decoded = imageio.decode(data)
+        decoded = imageio.decode(data, limits=self.limits)
         return ProvenanceReport(
             media_type=decoded.media_type,
             sha256=hashlib.sha256(data).hexdigest(),

@@ -79,11 +79,15 @@ def test_ordinary_edits_and_their_output_are_allowed(shared_guard: Guard, prompt
 def test_one_preprocessing_pass_per_image(
     shared_guard: Guard, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import bastion.decode
+    import bastion.decode_views
 
     decodes = []
-    real_decode = bastion.decode.decode
-    monkeypatch.setattr(bastion.decode, "decode", lambda *a: decodes.append(1) or real_decode(*a))
+    real_decode = bastion.decode_views.decode_views
+    monkeypatch.setattr(
+        bastion.decode_views,
+        "decode_views",
+        lambda *a, **k: decodes.append(1) or real_decode(*a, **k),
+    )
     image = Image.from_bytes(photo_1024x768(), max_bytes=10**8, limits=ImageLimits())
     runs = []
     session = nudenet.session(None, shared_guard.settings.onnx_threads)

@@ -148,7 +148,7 @@ class AgeDetector(ImageDetector):
         model = MODELS.get(("age", self.threads), lambda: AgeModel(self.threads))
         return model, self.finder.load()
 
-    def detect(self, item: Any, *, subject: str) -> Sequence[Finding]:
+    def detect_frame(self, item: Any, *, subject: str) -> Sequence[Finding]:
         image = self.image_of(item, self.name)
         config = self.settings()
         model, face_models = self.model()

@@ -1,9 +1,12 @@
 """What every image detector shares: the content type, a model loaded once per process with the
-configured thread count, and evidence about the image it looked at."""
+configured thread count, every screened frame of an animated image, and evidence about the
+image it looked at."""
 
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -12,6 +15,7 @@ from pydantic import Field
 from bastion.content import Image
 from bastion.detectors.base import Detector, DetectorConfig
 from bastion.detectors.image.runtime import Loader
+from bastion.findings import Finding
 from bastion.settings import Settings
 
 if TYPE_CHECKING:
@@ -46,6 +50,22 @@ class ImageDetector(Detector):
     @abstractmethod
     def load(self) -> Any:
         """Load the model(s); raise ModelUnavailable when a file is missing or broken."""
+
+    def detect(self, item: Any, *, subject: str) -> Sequence[Finding]:
+        """:meth:`detect_frame` on every screened frame (the image itself when still); the
+        findings about an animated image carry their ``frame`` in the evidence."""
+        frames = self.image_of(item, self.name).frames()
+        if len(frames) == 1:
+            return self.detect_frame(frames[0], subject=subject)
+        return [
+            replace(finding, evidence={**finding.evidence, "frame": frame.frame})
+            for frame in frames
+            for finding in self.detect_frame(frame, subject=subject)
+        ]
+
+    @abstractmethod
+    def detect_frame(self, item: Image, *, subject: str) -> Sequence[Finding]:
+        """Findings about one frame (decoded views: ``item.decoded()``, ``item.cached``)."""
 
     def model(self) -> Any:
         return self._loader.get()

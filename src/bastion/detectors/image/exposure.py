@@ -56,7 +56,7 @@ class ExposureDetector(ImageDetector):
         assert isinstance(self.config, ModelConfig)
         return nudenet.session(self.config.model_path, self.threads)
 
-    def detect(self, item: Any, *, subject: str) -> Sequence[Finding]:
+    def detect_frame(self, item: Any, *, subject: str) -> Sequence[Finding]:
         image = self.image_of(item, self.name)
         found = nudenet.regions(image, self.model())
         scale = image.decoded().scale

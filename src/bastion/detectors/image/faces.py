@@ -198,7 +198,7 @@ class FaceDetector(ImageDetector):
         assert isinstance(self.config, FacesConfig)
         return self.config
 
-    def detect(self, item: Any, *, subject: str) -> Sequence[Finding]:
+    def detect_frame(self, item: Any, *, subject: str) -> Sequence[Finding]:
         image = self.image_of(item, self.name)
         faces = self.finder.faces(image, self.model())
         if not faces:

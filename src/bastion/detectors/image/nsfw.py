@@ -56,7 +56,7 @@ class NsfwDetector(ImageDetector):
         assert isinstance(self.config, ModelConfig)
         return MODELS.session(model_file(self.config.model_path, PACKAGE, MODEL), self.threads)
 
-    def detect(self, item: Any, *, subject: str) -> Sequence[Finding]:
+    def detect_frame(self, item: Any, *, subject: str) -> Sequence[Finding]:
         image = self.image_of(item, self.name)
         session = self.model()
         (output,) = session.run(None, {session.get_inputs()[0].name: model_input(image)})
