@@ -60,9 +60,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         405: "method_not_allowed",
         408: "request_timeout",
         413: "input_too_large",
-    }.get(
-        exc.status_code, "http_error"
-    )
+    }.get(exc.status_code, "http_error")
     return JSONResponse(
         error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers
     )

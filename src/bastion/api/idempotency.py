@@ -67,7 +67,9 @@ class Idempotency:
                 break
             if held.request_hash != request_hash:
                 text = "this Idempotency-Key was used for a different request"
-                await reply(send, 422, error_body("idempotency_key_reused", text, "Idempotency-Key"))
+                await reply(
+                    send, 422, error_body("idempotency_key_reused", text, "Idempotency-Key")
+                )
                 return
             if held.status is not None:
                 await _replay(send, held)

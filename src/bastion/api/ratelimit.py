@@ -88,7 +88,9 @@ def load_hook(spec: str) -> Check:
     try:
         hook = getattr(importlib.import_module(module_name), attribute)
     except (ImportError, AttributeError, ValueError) as exc:
-        raise ConfigError(f"BASTION_INTAKE_CHALLENGE_HOOK {spec!r} cannot be loaded: {exc}") from exc
+        raise ConfigError(
+            f"BASTION_INTAKE_CHALLENGE_HOOK {spec!r} cannot be loaded: {exc}"
+        ) from exc
     if not callable(hook):
         raise ConfigError(f"BASTION_INTAKE_CHALLENGE_HOOK {spec!r} is not callable")
     checked: Check = hook
@@ -108,7 +110,10 @@ def challenge_for(settings: Settings, storage: Storage) -> Check | None:
 class RateLimit:
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
-        self.storage = storage_from_string(settings.rate_limit_storage)
+        storage = storage_from_string(settings.rate_limit_storage)
+        if not isinstance(storage, Storage):
+            raise ConfigError("BASTION_RATE_LIMIT_STORAGE must name a synchronous storage")
+        self.storage = storage
         self.limiter = MovingWindowRateLimiter(self.storage)
         self.public = parse_many(settings.rate_limit_public)
         self.public_key = parse_many(settings.rate_limit_public_key)
@@ -140,7 +145,9 @@ class RateLimit:
             return
         if public and key is None and self._challenged(scope["path"]):
             assert self.challenge is not None
-            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+            headers = {
+                k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]
+            }
             try:
                 self.challenge(scope["path"], headers)
             except BastionError as exc:
