@@ -52,6 +52,90 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest HTTP request body accepted, in bytes.",
     )
+    # -- issue 10: bounded public intake, idempotency, outbox, retention ------------------------
+    request_read_timeout_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        le=600,
+        description="Longest time a client may take to send a request body; slower requests "
+        "get 408 and the connection is closed.",
+    )
+    notice_max_locations: int = Field(
+        default=10,
+        ge=1,
+        le=200,
+        description="Most locations (URLs or content ids) one notice may name; each distinct "
+        "item opens or joins one case.",
+    )
+    rate_limit_storage: str = Field(
+        default="memory://",
+        description="Where rate-limit counters live: memory:// (one process) or a Redis URL "
+        "(redis://host:6379/0) shared by every replica.",
+    )
+    rate_limit_public: str = Field(
+        default="10/minute;100/hour",
+        description="Limits per client address on the public intake routes (POST /v1/notices, "
+        "/v1/appeals, /report, /appeal), in the `limits` notation (N/second|minute|hour|day, "
+        "several separated by ';').",
+    )
+    rate_limit_public_key: str = Field(
+        default="120/minute",
+        description="Limits per API key on the public intake routes (trusted flaggers, staff).",
+    )
+    rate_limit_service: str = Field(
+        default="1200/minute",
+        description="Limits per API key on every other /v1 route.",
+    )
+    anonymous_csa_priority_per_hour: int = Field(
+        default=20,
+        ge=0,
+        description="Anonymous child-sexual-abuse notices per hour (all senders together) that "
+        "may open a case at child-safety priority; later ones in the hour still open a "
+        "child-safety case, queued at normal priority (repeated notices about one item always "
+        "join its case).",
+    )
+    intake_challenge: Literal["none", "pow", "hook"] = Field(
+        default="none",
+        description="Anti-automation check on public intake: none (default, CAPTCHA-free), pow "
+        "(a proof-of-work stamp in the X-Bastion-Proof header) or hook (intake_challenge_hook).",
+    )
+    intake_pow_bits: int = Field(
+        default=18, ge=8, le=28, description="Leading zero bits a proof-of-work stamp needs."
+    )
+    intake_challenge_hook: str | None = Field(
+        default=None,
+        description="module:callable that verifies a public submission (for a CAPTCHA or token "
+        "service); called with the request headers, raises bastion.errors.Forbidden to refuse.",
+    )
+    idempotency_ttl_hours: int = Field(
+        default=24, ge=1, le=24 * 30, description="How long an Idempotency-Key is remembered."
+    )
+    outbox_lease_seconds: int = Field(
+        default=300,
+        ge=10,
+        description="How long a sender holds the messages it claimed; an unfinished claim is "
+        "taken over after it.",
+    )
+    outbox_poll_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="How often the in-process sender looks for queued messages besides being "
+        "woken after each change.",
+    )
+    notice_retention_days: int = Field(
+        default=730,
+        ge=30,
+        description="Days after which a decided notice's personal content (notifier, "
+        "explanation, details) is removed by `bastion workflow prune`.",
+    )
+    outbox_retention_days: int = Field(
+        default=30,
+        ge=1,
+        description="Days after which sent or failed messages and their .eml files are deleted.",
+    )
+    log_retention_days: int = Field(
+        default=30, ge=1, description="Days after which files in <data_dir>/logs are deleted."
+    )
     prompt_retention_hours: int = Field(
         default=0,
         ge=0,
@@ -401,6 +485,24 @@ class Settings(BaseSettings):
         if (self.c2pa_cert_file is None) != (self.c2pa_key_file is None):
             raise ValueError("BASTION_C2PA_CERT_FILE and BASTION_C2PA_KEY_FILE go together")
         return self
+
+    @field_validator("rate_limit_public", "rate_limit_public_key", "rate_limit_service")
+    @classmethod
+    def _check_rate(cls, value: str) -> str:
+        from limits import parse_many
+
+        try:
+            parse_many(value)
+        except ValueError as exc:
+            raise ValueError(f"not a rate limit such as 10/minute;100/hour: {exc}") from exc
+        return value
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _check_rate_storage(cls, value: str) -> str:
+        if not value.startswith(("memory://", "redis://", "rediss://", "redis+unix://")):
+            raise ValueError("must be memory:// or a redis:// URL")
+        return value
 
     @field_validator("database_url")
     @classmethod

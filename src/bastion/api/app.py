@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from bastion import __version__
-from bastion.api import errors
+from bastion.api import errors, intake
 from bastion.api.limits import BodyLimit
 from bastion.api.routes import (
     banks,
@@ -58,5 +58,6 @@ def create_app(settings: Settings | None = None, *, guard: Guard | None = None) 
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    intake.install(app, settings)
     app.add_middleware(BodyLimit, max_bytes=settings.request_max_bytes)
     return app

@@ -385,6 +385,10 @@ wf_outbox = Table(
     Column("attempts", Integer, nullable=False),
     Column("sent_at", DateTime(timezone=True)),
     Column("error", String(500)),
+    # Issue 10: a sender claims a row (token + lease) before sending it, so several
+    # processes never send one message twice; an expired lease makes the row claimable again.
+    Column("claim_token", String(36)),
+    Column("claimed_until", DateTime(timezone=True)),
     Index("ix_wf_outbox_status", "status"),
 )
 
@@ -424,4 +428,22 @@ output_marks = Table(
     Column("development_signer", Boolean, nullable=False, default=False),
     Index("ix_output_marks_decision_id", "decision_id"),
     Index("ix_output_marks_marked_sha256", "marked_sha256"),
+)
+
+# Issue 10: Idempotency-Key replays. One row per (principal scope, key): the request's hash,
+# and once the first request finished, its status and body (NULL status: still in flight,
+# held until ``locked_until``).
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("scope", String(80), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("locked_until", DateTime(timezone=True)),
+    Column("status", SmallInteger),
+    Column("content_type", String(100)),
+    Column("body", Text),
+    Index("ix_idempotency_keys_expires_at", "expires_at"),
 )

@@ -3,14 +3,18 @@ the change they report (a transactional outbox), then sent by a transport.
 
 Transports: ``file`` (one .eml file per message under ``<data_dir>/outbox``, the default),
 ``console`` (stderr) and ``smtp``. A message that fails stays pending and is retried by
-``bastion outbox send``; after five failed attempts it is marked failed.
+``bastion outbox send`` or the in-process :class:`SenderLoop`; after five failed attempts it is
+marked failed. Senders claim messages first, so several processes never send one twice.
 """
 
 from __future__ import annotations
 
+import logging
 import smtplib
 import sys
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
+from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
@@ -29,6 +33,7 @@ from bastion.storage.workflow import outbox as repo
 from bastion.storage.workflow.outbox import Message
 from bastion.workflow.clocks import add_months
 
+log = logging.getLogger("bastion.workflow.outbox")
 LANGUAGES = ("en", "de")
 MAX_ATTEMPTS = 5
 
@@ -157,9 +162,20 @@ def _email(message: Message, sender: str) -> EmailMessage:
 def dispatch(
     db: Database, transport: Transport, clock: Clock, settings: Settings, limit: int = 100
 ) -> tuple[int, int]:
-    """Send pending messages. Returns (sent, failed). Never raises for a transport error."""
-    with db.connect() as conn:
-        batch = repo.pending(conn, limit, MAX_ATTEMPTS)
+    """Claim and send pending messages. Returns (sent, failed). Never raises for a transport
+    error. Safe to run in several threads or processes at once: each message is claimed by
+    one sender (see :func:`bastion.storage.workflow.outbox.claim`)."""
+    token = new_id()
+    now = clock.now()
+    with db.begin() as conn:
+        batch = repo.claim(
+            conn,
+            token=token,
+            now=now,
+            lease_until=now + timedelta(seconds=settings.outbox_lease_seconds),
+            limit=limit,
+            max_attempts=MAX_ATTEMPTS,
+        )
     sent = failed = 0
     for message in batch:
         try:
@@ -168,9 +184,10 @@ def dispatch(
             failed += 1
             attempts = message.attempts + 1
             with db.begin() as conn:
-                repo.mark(
+                repo.settle(
                     conn,
                     message.id,
+                    token,
                     attempts=attempts,
                     error=f"{type(exc).__name__}: {exc}"[:500],
                     status="failed" if attempts >= MAX_ATTEMPTS else "pending",
@@ -179,7 +196,9 @@ def dispatch(
         sent += 1
         at = clock.now()
         with db.begin() as conn:
-            repo.mark(conn, message.id, status="sent", sent_at=at, attempts=message.attempts + 1)
+            repo.settle(
+                conn, message.id, token, status="sent", sent_at=at, attempts=message.attempts + 1
+            )
             # The appeal window (Art. 20(2)) runs from the moment the person is informed.
             appeal_repo.inform_tokens(
                 conn, message.id, at, add_months(at, settings.appeal_window_months)
@@ -187,3 +206,48 @@ def dispatch(
             if message.kind == "notifier_decision":
                 notice_repo.mark_informed(conn, message.ref_id, at)
     return sent, failed
+
+
+class SenderLoop:
+    """The in-process sender: a daemon thread that sends queued messages when woken (after
+    each committed step) and every ``interval`` seconds (messages left by other processes or
+    by failed attempts). Requests never wait for mail: they only call :meth:`wake`."""
+
+    def __init__(self, send: Callable[[], tuple[int, int]], interval: float) -> None:
+        self._send = send
+        self._interval = interval
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def wake(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._stop.clear()
+                self._thread = threading.Thread(
+                    target=self._run, name="bastion-outbox", daemon=True
+                )
+                self._thread.start()
+        self._wake.set()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self._interval)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
+            try:
+                while not self._stop.is_set():
+                    sent, failed = self._send()
+                    if sent + failed == 0 or failed:
+                        break  # nothing left, or a transport problem: retry on the next tick
+            except Exception:  # the loop must survive a database outage
+                log.exception("sending queued messages failed; they stay queued")

@@ -22,7 +22,7 @@ from bastion.settings import Settings
 from bastion.storage.db import Database
 from bastion.storage.workflow import audit
 from bastion.workflow.grounds import Grounds, load_grounds
-from bastion.workflow.outbox import Transport, dispatch, transport_for
+from bastion.workflow.outbox import SenderLoop, Transport, dispatch, transport_for
 from bastion.workflow.staydown import SqlStayDown, StayDown
 
 if TYPE_CHECKING:
@@ -60,6 +60,7 @@ class Workflow:
         grounds: Grounds | None = None,
         new_token: Callable[[], str] | None = None,
         auto_dispatch: bool = True,
+        background_dispatch: bool = False,
     ) -> None:
         self.db = db
         self.settings = settings
@@ -70,6 +71,13 @@ class Workflow:
         self._secret = secret
         self._new_token = new_token or (lambda: secrets.token_urlsafe(24))
         self.auto_dispatch = auto_dispatch
+        # Issue 10: the API acknowledges a committed step at once; mail follows from a
+        # sender thread (never inside the request). Library callers keep inline sending.
+        self.sender = (
+            SenderLoop(self.send_pending, settings.outbox_poll_seconds)
+            if background_dispatch
+            else None
+        )
 
     @classmethod
     def from_guard(cls, guard: Guard, **kwargs: Any) -> Workflow:
@@ -127,6 +135,9 @@ class Workflow:
             except Exception:  # committed; the next bank sync applies it
                 log.exception("refreshing stay-down matching failed; the next sync applies it")
         if not self.auto_dispatch:
+            return
+        if self.sender is not None:
+            self.sender.wake()
             return
         try:
             self.send_pending()

@@ -1,0 +1,140 @@
+"""Bounded intake for the HTTP surface: who is calling (a key or a client address), a bound
+on how long a request body may take to arrive, and the one ``install`` step that adds the
+intake middleware (read timeout → rate limits and challenge → idempotency) to the app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import ipaddress
+import json
+from typing import TYPE_CHECKING, Any
+
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bastion.api.errors import error_body
+from bastion.errors import AuthError
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from bastion.settings import Settings
+    from bastion.storage.keys import ApiKey
+
+# The routes anyone may call without a key: each is rate limited per client address.
+PUBLIC_ROUTES = frozenset(
+    {("POST", "/v1/notices"), ("POST", "/v1/appeals"), ("POST", "/report"), ("POST", "/appeal")}
+)
+
+
+def bearer(scope: Scope) -> str | None:
+    """The clear API key a request carries (``Authorization: Bearer`` or ``X-API-Key``)."""
+    headers = dict(scope.get("headers") or [])
+    auth = headers.get(b"authorization", b"").decode("latin-1")
+    clear = auth[7:].strip() if auth.lower().startswith("bearer ") else None
+    return clear or headers.get(b"x-api-key", b"").decode("latin-1").strip() or None
+
+
+def client_address(scope: Scope) -> str:
+    """The caller's address (IPv6 grouped by /64, the block one subscriber usually holds).
+    Behind a proxy, run uvicorn with ``--proxy-headers --forwarded-allow-ips``."""
+    client = scope.get("client")
+    host = client[0] if client else "unknown"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host[:60]
+    if address.version == 6 and not address.ipv4_mapped:
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address.ipv4_mapped or address) if address.version == 6 else str(address)
+
+
+def key_scope(clear: str) -> str:
+    """A stable, non-secret name for a key (its clear value never leaves the request)."""
+    return "key:" + hashlib.sha256(clear.encode("utf-8", "replace")).hexdigest()[:32]
+
+
+def valid_key(scope: Scope, clear: str | None) -> ApiKey | None:
+    """The key when it authenticates; None for none, unknown or revoked keys."""
+    if not clear:
+        return None
+    try:
+        key: ApiKey = scope["app"].state.keys.authenticate(clear)
+    except AuthError:
+        return None
+    return key
+
+
+async def reply(
+    send: Send, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> None:
+    payload = json.dumps(body).encode()
+    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+    raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": payload})
+
+
+class _SlowBody(HTTPException):
+    """An HTTPException, so that FastAPI's body parsing passes it through as a 408."""
+
+    def __init__(self, seconds: float) -> None:
+        message = f"the request body did not arrive within {seconds:g} s"
+        super().__init__(408, message, headers={"Connection": "close"})
+
+
+class ReadTimeout:
+    """Refuses a request whose body does not arrive within ``seconds`` (408, then close):
+    a client that sends half a request cannot hold a worker. Only the body read is timed;
+    waiting for a disconnect after the body is complete is not."""
+
+    def __init__(self, app: ASGIApp, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.seconds
+        complete = False
+        started = False
+
+        async def timed_receive() -> Message:
+            nonlocal complete
+            if complete:
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), max(deadline - loop.time(), 0.001))
+            except TimeoutError:
+                raise _SlowBody(self.seconds) from None
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                complete = True
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, timed_receive, tracking_send)
+        except _SlowBody:
+            if not started:
+                body = error_body("request_timeout", "the request body did not arrive in time")
+                await reply(send, 408, body, {"connection": "close"})
+
+
+def install(app: FastAPI, settings: Settings) -> None:
+    """Add the intake middleware. Starlette runs the last added first: read timeout, then
+    rate limits and the challenge, then idempotency, then the routes."""
+    from bastion.api.idempotency import Idempotency
+    from bastion.api.ratelimit import RateLimit
+
+    app.add_middleware(Idempotency, ttl_hours=settings.idempotency_ttl_hours)
+    app.add_middleware(RateLimit, settings=settings)
+    app.add_middleware(ReadTimeout, seconds=settings.request_read_timeout_seconds)

@@ -1,0 +1,78 @@
+"""Bounded public intake and Idempotency-Key over HTTP (issue 10)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from bastion.api.app import create_app
+from bastion.guard import Guard
+from bastion.settings import Settings
+from bastion.storage.keys import ApiKeyRepository, Role
+from tests.api.test_workflow_api import NOTICE
+
+
+def _client(settings: Settings, **overrides: Any) -> Iterator[tuple[TestClient, Guard, str]]:
+    guard = Guard.from_settings(settings.model_copy(update=overrides))
+    app = create_app(guard=guard)
+    keys: ApiKeyRepository = app.state.keys
+    token = keys.create("moderator", Role.MODERATOR)[1]
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client, guard, token
+    guard.close()
+
+
+@pytest.fixture
+def intake(settings: Settings) -> Iterator[tuple[TestClient, Guard, str]]:
+    yield from _client(settings, rate_limit_public="1000/minute")
+
+
+def test_a_retried_notice_with_the_same_key_creates_one_notice(
+    intake: tuple[TestClient, Guard, str],
+) -> None:
+    client, _, _ = intake
+    headers = {"Idempotency-Key": "notice-retry-1"}
+    first = client.post("/v1/notices", json=NOTICE, headers=headers)
+    assert first.status_code == 201, first.text
+    again = client.post("/v1/notices", json=NOTICE, headers=headers)
+    assert again.status_code == first.status_code
+    assert again.json() == first.json()
+    other = client.post("/v1/notices", json={**NOTICE, "signature": "R. R."}, headers=headers)
+    assert other.status_code == 422
+    assert other.json()["error"]["code"] == "idempotency_key_reused"
+
+
+def test_racing_duplicates_with_one_key_create_one_notice(
+    intake: tuple[TestClient, Guard, str],
+) -> None:
+    client, _, _ = intake
+    headers = {"Idempotency-Key": "notice-race-1"}
+    with ThreadPoolExecutor(8) as pool:
+        replies = list(
+            pool.map(lambda _: client.post("/v1/notices", json=NOTICE, headers=headers), range(8))
+        )
+    assert {r.status_code for r in replies} == {201}
+    assert len({r.json()["id"] for r in replies}) == 1
+
+
+def test_notices_from_one_address_past_the_limit_get_429(settings: Settings) -> None:
+    for client, _, _ in _client(settings, rate_limit_public="5/minute"):
+        statuses = [client.post("/v1/notices", json=NOTICE).status_code for _ in range(8)]
+        assert statuses[:5] == [201] * 5
+        assert statuses[5:] == [429] * 3
+        refused = client.post("/v1/notices", json=NOTICE)
+        assert refused.status_code == 429
+        assert int(refused.headers["Retry-After"]) >= 1
+        assert refused.json()["error"]["code"]
+
+
+def test_too_many_locations_are_refused(intake: tuple[TestClient, Guard, str]) -> None:
+    client, _, _ = intake
+    locations = [f"https://pics.example/i/img-{n}" for n in range(1000)]
+    response = client.post("/v1/notices", json={**NOTICE, "locations": locations})
+    assert response.status_code in (413, 422)
+    assert "error" in response.json()
