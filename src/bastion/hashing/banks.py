@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from bastion.clock import Clock, SystemClock
+from bastion.content import Image
 from bastion.decode import ImageLimits
 from bastion.errors import InvalidInput
 from bastion.hashing import pdq
@@ -323,7 +324,9 @@ class BankService:
         variants = pdq.transformed_hashes(luma)
         return variants[0], [QueryHash(v.hash, v.variant) for v in variants]
 
-    def lookup_image(self, image: bytes | Luma, *, banks: Iterable[str] | None = None) -> Lookup:
+    def lookup_image(
+        self, image: bytes | Image | Luma, *, banks: Iterable[str] | None = None
+    ) -> Lookup:
         """Matches of the image; of every screened frame of an animated one (the hash and
         quality reported are the first frame's)."""
         lumas = [image] if isinstance(image, Luma) else frame_lumas(image, limits=self.limits)

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from bastion.content import Image
 from bastion.detectors.base import Detector
 from bastion.findings import Finding
-from bastion.hashing.decode import frame_lumas
 
 if TYPE_CHECKING:
     from bastion.guard import Guard
@@ -54,29 +53,18 @@ class HashMatchDetector(Detector):
         if self.banks is None:
             raise RuntimeError("the hash_match detector has no banks bound")
         banks = self.banks
-        lumas = frame_lumas(item)
-        first, matches, suppressed = None, [], []
-        for luma in lumas:
-            plain, queries = banks.query_hashes(luma)
-            first = first or plain
-            if plain.quality < banks.min_quality:
-                continue
-            found = banks.match(queries)
-            frame = {"frame": luma.frame} if len(lumas) > 1 else {}
-            matches += [(m, frame) for m in found.matches]
-            suppressed += [{**m.to_dict(), **frame} for m in found.suppressed]
-        assert first is not None
-        plain = first
-        low = plain.quality < banks.min_quality
+        found = banks.lookup_image(item)
+        low = found.quality is not None and found.quality < banks.min_quality
         evidence: dict[str, Any] = {
             "signal_type": "pdq",
-            "hash": plain.hex,
-            "quality": plain.quality,
+            "hash": found.hash,
+            "quality": found.quality,
         }
-        if len(lumas) > 1:
-            evidence["frames_screened"] = len(lumas)
-        if suppressed:
-            evidence["suppressed"] = suppressed
+        frames = len(item.frames())
+        if frames > 1:
+            evidence["frames_screened"] = frames
+        if found.suppressed:
+            evidence["suppressed"] = [m.to_dict() for m in found.suppressed]
         note = " (quality below the matching threshold; not matched)" if low else ""
         findings = [
             Finding(
@@ -85,19 +73,19 @@ class HashMatchDetector(Detector):
                 score=1.0,
                 subject=subject,
                 evidence=evidence,
-                explanation=f"PDQ hash {plain.hex[:16]}… quality {plain.quality}{note}",
+                explanation=f"PDQ hash {str(found.hash)[:16]}… quality {found.quality}{note}",
             )
         ]
-        for match, frame in matches:
+        for match in found.matches:
             mirrored = "" if match.query_variant == "original" else f", {match.query_variant}"
-            where = f" (frame {frame['frame']})" if frame else ""
+            where = f" (frame {match.extra['frame']})" if "frame" in match.extra else ""
             findings.append(
                 Finding(
                     detector=self.name,
                     label=HASH_MATCH,
                     score=max(0.5, 1.0 - match.distance / 64),
                     subject=subject,
-                    evidence={**match.to_dict(), **frame},
+                    evidence=match.to_dict(),
                     explanation=(
                         f"matches entry {match.entry.id} of bank {match.bank.name} "
                         f"({match.bank.kind.value}) at distance {match.distance}{mirrored}"

@@ -159,7 +159,7 @@ class Match:
         }
         if self.suppressed_by is not None:
             out["suppressed_by"] = self.suppressed_by
-        return out
+        return {**out, **self.extra}
 
 
 @dataclass(frozen=True, slots=True)
