@@ -76,3 +76,33 @@ def test_too_many_locations_are_refused(intake: tuple[TestClient, Guard, str]) -
     response = client.post("/v1/notices", json={**NOTICE, "locations": locations})
     assert response.status_code in (413, 422)
     assert "error" in response.json()
+
+
+def test_a_body_that_does_not_arrive_in_time_gets_408() -> None:
+    """A client that sends half a body cannot hold the worker: 408, then close."""
+    import asyncio
+
+    from bastion.api.intake import ReadTimeout
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        while (await receive()).get("more_body"):
+            pass
+
+    async def half_sent() -> dict[str, Any]:
+        if not sent_once:
+            sent_once.append(True)
+            return {"type": "http.request", "body": b"{", "more_body": True}
+        await asyncio.sleep(10)
+        raise AssertionError("not reached")
+
+    sent_once: list[bool] = []
+    replies: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        replies.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/v1/notices", "headers": []}
+    asyncio.run(ReadTimeout(app, 0.05)(scope, half_sent, send))
+    assert replies[0]["status"] == 408
+    assert (b"connection", b"close") in replies[0]["headers"]
+    assert b"request_timeout" in replies[1]["body"]

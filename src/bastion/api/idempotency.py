@@ -21,7 +21,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bastion.api.errors import error_body
-from bastion.api.intake import bearer, client_address, key_scope, reply
+from bastion.api.intake import bearer, client_address, key_scope
+from bastion.api.limits import reply
 from bastion.storage import idempotency as repo
 
 HEADER = b"idempotency-key"

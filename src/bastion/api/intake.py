@@ -8,13 +8,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import ipaddress
-import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bastion.api.errors import error_body
+from bastion.api.limits import BodyRefused, run_guarded
 from bastion.errors import AuthError
 
 if TYPE_CHECKING:
@@ -67,18 +65,8 @@ def valid_key(scope: Scope, clear: str | None) -> ApiKey | None:
     return key
 
 
-async def reply(
-    send: Send, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
-) -> None:
-    payload = json.dumps(body).encode()
-    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
-    raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
-    await send({"type": "http.response.start", "status": status, "headers": raw})
-    await send({"type": "http.response.body", "body": payload})
-
-
-class _SlowBody(HTTPException):
-    """An HTTPException, so that FastAPI's body parsing passes it through as a 408."""
+class _SlowBody(BodyRefused):
+    code = "request_timeout"
 
     def __init__(self, seconds: float) -> None:
         message = f"the request body did not arrive within {seconds:g} s"
@@ -101,7 +89,6 @@ class ReadTimeout:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.seconds
         complete = False
-        started = False
 
         async def timed_receive() -> Message:
             nonlocal complete
@@ -115,18 +102,7 @@ class ReadTimeout:
                 complete = True
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, timed_receive, tracking_send)
-        except _SlowBody:
-            if not started:
-                body = error_body("request_timeout", "the request body did not arrive in time")
-                await reply(send, 408, body, {"connection": "close"})
+        await run_guarded(self.app, scope, timed_receive, send)
 
 
 def install(app: FastAPI, settings: Settings) -> None:

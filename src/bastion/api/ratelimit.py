@@ -21,10 +21,12 @@ from collections.abc import Callable, Mapping
 from limits import RateLimitItem, parse_many
 from limits.storage import Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bastion.api.errors import error_body
-from bastion.api.intake import PUBLIC_ROUTES, bearer, client_address, key_scope, reply, valid_key
+from bastion.api.intake import PUBLIC_ROUTES, bearer, client_address, key_scope, valid_key
+from bastion.api.limits import reply
 from bastion.errors import BastionError, ConfigError, Forbidden
 from bastion.settings import Settings
 
@@ -127,7 +129,8 @@ class RateLimit:
         public = (scope["method"], scope["path"]) in PUBLIC_ROUTES
         clear = bearer(scope)
         if public:
-            key = valid_key(scope, clear)
+            # A database lookup: off the event loop, like the routes' own authentication.
+            key = await run_in_threadpool(valid_key, scope, clear)
             name, items = (
                 (f"pub-{key_scope(clear)}", self.public_key)
                 if key is not None and clear
