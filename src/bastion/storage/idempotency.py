@@ -56,6 +56,12 @@ def take(
 ) -> Stored | None:
     """Take the key (None) or return the record that holds it. An expired record, or one whose
     first request died without finishing (lease over), is replaced."""
+    fresh = {
+        "request_hash": request_hash,
+        "created_at": now,
+        "expires_at": expires_at,
+        "locked_until": locked_until,
+    }
     existing = get(conn, scope, key)
     if existing is not None:
         abandoned = existing.status is None and (
@@ -72,29 +78,12 @@ def take(
                 table.c.created_at == existing.created_at,
                 table.c.request_hash == existing.request_hash,
             )
-            .values(
-                request_hash=request_hash,
-                created_at=now,
-                expires_at=expires_at,
-                locked_until=locked_until,
-                status=None,
-                content_type=None,
-                body=None,
-            )
+            .values(**fresh, status=None, content_type=None, body=None)
         )
         return None if result.rowcount else get(conn, scope, key)
     try:
         with conn.begin_nested():
-            conn.execute(
-                insert(table).values(
-                    scope=scope,
-                    key=key,
-                    request_hash=request_hash,
-                    created_at=now,
-                    expires_at=expires_at,
-                    locked_until=locked_until,
-                )
-            )
+            conn.execute(insert(table).values(scope=scope, key=key, **fresh))
     except IntegrityError:
         return get(conn, scope, key)
     return None
