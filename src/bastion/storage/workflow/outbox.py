@@ -66,17 +66,6 @@ def _claimable(now: datetime, max_attempts: int) -> Any:
     )
 
 
-def pending(conn: Connection, limit: int = 100, max_attempts: int = 5) -> list[Message]:
-    """Pending rows, oldest first (read only: senders use :func:`claim`)."""
-    rows = conn.execute(
-        select(wf_outbox)
-        .where(wf_outbox.c.status == "pending", wf_outbox.c.attempts < max_attempts)
-        .order_by(wf_outbox.c.created_at, wf_outbox.c.id)
-        .limit(limit)
-    ).all()
-    return [_message(r) for r in rows]
-
-
 def claim(
     conn: Connection,
     *,
