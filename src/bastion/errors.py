@@ -57,6 +57,25 @@ class OutputNotAllowed(Conflict):
     code = "output_not_allowed"
 
 
+class NotAnOutputDecision(OutputNotAllowed):
+    """Marks bind to an output check: generation and upload decisions never mark an image."""
+
+    code = "not_an_output_decision"
+
+
+class OutputMismatch(OutputNotAllowed):
+    """The bytes to mark are not the bytes the output decision was taken about."""
+
+    code = "output_mismatch"
+
+
+class AlreadyPaired(Conflict):
+    """This output was already checked against this generation request (or the request has
+    all the outputs it may have)."""
+
+    code = "already_paired"
+
+
 class AuthError(BastionError):
     code = "unauthorized"
     status = 401

@@ -23,7 +23,15 @@ from bastion.detectors.base import Detector
 from bastion.detectors.image import delta
 from bastion.detectors.registry import Registry, default_registry
 from bastion.detectors.runner import Item, Runner
-from bastion.errors import InputTooLarge, InvalidInput, OutputNotAllowed
+from bastion.errors import (
+    AlreadyPaired,
+    InputTooLarge,
+    InvalidInput,
+    NotAnOutputDecision,
+    NotFound,
+    OutputMismatch,
+    OutputNotAllowed,
+)
 from bastion.findings import (
     SUBJECT_OUTPUT,
     SUBJECT_PROMPT,
@@ -34,11 +42,12 @@ from bastion.findings import (
 from bastion.hashing.banks import BankService
 from bastion.policy.engine import DETECTOR_ERROR, evaluate
 from bastion.policy.loader import check_labels, load_policy
-from bastion.policy.model import Action, Decision, Surface, combine
+from bastion.policy.model import Action, Decision, Surface, combine, new_id
 from bastion.policy.rules import Policy
 from bastion.settings import Settings
 from bastion.storage.db import Database
 from bastion.storage.decisions import DecisionRepository, StoredPrompt
+from bastion.storage.pairings import Pairing, PairingRepository
 from bastion.storage.writer import BackgroundWriter, DecisionWriter, SyncWriter
 
 if TYPE_CHECKING:
@@ -86,6 +95,7 @@ class Guard:
         self._secret = components.secret
         self.effects = tuple(components.effects)
         self.decisions = DecisionRepository(self.db)
+        self.pairings = PairingRepository(self.db)
         self.writer: DecisionWriter = (
             BackgroundWriter(self.decisions)
             if self.settings.decision_writes == "background"
@@ -181,12 +191,14 @@ class Guard:
         images: Sequence[bytes | Image] = (),
         *,
         context: Mapping[str, Any] | None = None,
+        principal: str | None = None,
     ) -> Decision:
         """Screen a generation request (prompt and input photos) before the model runs.
 
         Every input photo is decoded within the image limits first (bad bytes are an
         InvalidInput, never a decision) and screened by every image detector; its findings
-        stay on the stored decision, where :meth:`check_output` finds them.
+        stay on the stored decision, where :meth:`check_output` finds them. ``principal``
+        (the API key's id) is stored with it: only that principal may pair outputs with it.
         """
         parsed = (
             prompt
@@ -197,10 +209,16 @@ class Guard:
         for index, image in enumerate(images):
             parsed_image = self._image(image, f"images[{index}]", Surface.GENERATION)
             items.append(Item(parsed_image, input_image_subject(index)))
-        return self._check(Surface.GENERATION, items, context=context, prompt=parsed)
+        return self._check(
+            Surface.GENERATION, items, context=context, prompt=parsed, principal=principal
+        )
 
     def scan_upload(
-        self, image: bytes | Image, *, context: Mapping[str, Any] | None = None
+        self,
+        image: bytes | Image,
+        *,
+        context: Mapping[str, Any] | None = None,
+        principal: str | None = None,
     ) -> Decision:
         """Match an upload against every enabled bank (and the image detectors) and decide.
 
@@ -209,7 +227,9 @@ class Guard:
         is screened on every frame up to ``image_screened_frames``, evenly sampled beyond.
         """
         parsed = self._image(image, "image", Surface.UPLOAD)
-        return self._check(Surface.UPLOAD, [Item(parsed, SUBJECT_UPLOAD)], context=context)
+        return self._check(
+            Surface.UPLOAD, [Item(parsed, SUBJECT_UPLOAD)], context=context, principal=principal
+        )
 
     def check_output(
         self,
@@ -217,13 +237,17 @@ class Guard:
         *,
         request: Decision | None = None,
         context: Mapping[str, Any] | None = None,
+        principal: str | None = None,
     ) -> Decision:
         """Screen a generated image after the model ran.
 
         With ``request`` (the generation decision, e.g. from :meth:`get_decision`), the
         request's findings are carried into this decision, so rules see the prompt, the input
         photos and the output together, and the edit-delta compares the output's exposure
-        with the input photos' (``exposure_increase``).
+        with the input photos' (``exposure_increase``). A request is paired only by the
+        principal that made it (another key's request is :class:`NotFound`), with each
+        output once (checking it again returns the first decision) and with at most
+        ``outputs_per_request`` outputs (:class:`AlreadyPaired`).
         """
         if request is not None and not isinstance(request, Decision):
             raise InvalidInput(
@@ -236,22 +260,61 @@ class Guard:
                 "generation decision",
                 field="request_id",
             )
+        if request is not None and principal is not None and request.principal != principal:
+            raise NotFound(f"no decision with id {request.id!r}", field="request_id")
         parsed = self._image(image, "image", Surface.OUTPUT)
-        derive = None
-        if request is not None:
-            config, generation = self.delta_config, request
+        if request is None:
+            return self._check(
+                Surface.OUTPUT, [Item(parsed, SUBJECT_OUTPUT)], context=context, principal=principal
+            )
+        pairing = self._pair(request, parsed.sha256, principal)
+        if isinstance(pairing, Decision):
+            return pairing
+        config, generation = self.delta_config, request
 
-            def derive(found: Sequence[Finding]) -> Sequence[Finding]:
-                return delta.exposure_delta(generation, found, config)
+        def derive(found: Sequence[Finding]) -> Sequence[Finding]:
+            return delta.exposure_delta(generation, found, config)
 
-        return self._check(
-            Surface.OUTPUT,
-            [Item(parsed, SUBJECT_OUTPUT)],
-            context=context,
-            request_id=request.id if request is not None else None,
-            extra_findings=request.findings if request is not None else (),
-            derive=derive,
-        )
+        try:
+            return self._check(
+                Surface.OUTPUT,
+                [Item(parsed, SUBJECT_OUTPUT)],
+                context=context,
+                request_id=request.id,
+                extra_findings=request.findings,
+                derive=derive,
+                principal=principal,
+                decision_id=pairing.decision_id,
+            )
+        except BaseException:
+            self.pairings.release(pairing)  # no decision was returned: the output is unpaired
+            raise
+
+    def _pair(self, request: Decision, sha256: str, principal: str | None) -> Pairing | Decision:
+        """Claim the pairing of this output with ``request``; a retry of a pairing already
+        decided gets that decision back (no second check, no second decision)."""
+        pairing = Pairing(request.id, sha256, new_id(), principal, self.clock.now())
+        limit = self.settings.outputs_per_request
+        try:
+            held = self.pairings.claim(pairing, max_outputs=limit)
+        except LookupError:
+            raise AlreadyPaired(
+                f"generation request {request.id} already has {limit} outputs "
+                "(outputs_per_request)",
+                field="request_id",
+            ) from None
+        if held is not None:
+            try:
+                if held.principal == principal:
+                    return self.get_decision(held.decision_id)
+            except NotFound:
+                pass  # its check is still running
+            raise AlreadyPaired(
+                f"this output is being checked against request {request.id} "
+                f"(decision {held.decision_id})",
+                field="request_id",
+            )
+        return pairing
 
     def _check(
         self,
@@ -263,6 +326,8 @@ class Guard:
         request_id: str | None = None,
         extra_findings: Sequence[Finding] = (),
         derive: Callable[[Sequence[Finding]], Sequence[Finding]] | None = None,
+        principal: str | None = None,
+        decision_id: str | None = None,
     ) -> Decision:
         """The one path every check takes: detect → decide → store → effects.
 
@@ -274,6 +339,7 @@ class Guard:
         derived = list(derive(detected)) if derive is not None else []
         findings = [*detected, *extra_findings, *derived]
         decision = self._decide(findings, surface, context, request_id=request_id)
+        decision = replace(decision, principal=principal, id=decision_id or decision.id)
         images = [i.content for i in items if isinstance(i.content, Image)]
         if surface is not Surface.GENERATION and len(images) == 1:
             # The checked image's identity (a hash, never the image) links it to cases.
@@ -300,12 +366,16 @@ class Guard:
         decision: Decision | str | None,
         *,
         generator: str | None = None,
+        principal: str | None = None,
     ) -> MarkedImage:
-        """Watermark and C2PA-sign an output whose stored decision allows it.
+        """Watermark and C2PA-sign an output that its own output check allowed.
 
-        ``decision`` is the output's decision (or its id); the stored record is what counts,
-        and anything but ``allow`` raises :class:`~bastion.errors.OutputNotAllowed`. ``None``
-        marks without a link (operators marking content made outside the guarded flow).
+        ``decision`` is the output's decision (or its id); the stored record is what counts.
+        It must be an **output** decision (:class:`~bastion.errors.NotAnOutputDecision`
+        otherwise: a generation decision says nothing about the image), with action ``allow``
+        (:class:`~bastion.errors.OutputNotAllowed`), taken about exactly these bytes
+        (:class:`~bastion.errors.OutputMismatch`), and, for an API caller, by the same
+        ``principal``. ``None`` marks without a link: only operators, in process (the CLI).
         """
         data = self._image(image, "image", None).data
         decision_id = None
@@ -313,17 +383,25 @@ class Guard:
             if not isinstance(decision, Decision | str):
                 raise InvalidInput("decision must be a Decision or a decision id", field="decision")
             stored = self.get_decision(decision if isinstance(decision, str) else decision.id)
+            if principal is not None and stored.principal != principal:
+                raise NotFound(f"no decision with id {stored.id!r}", field="decision_id")
+            if stored.surface is not Surface.OUTPUT:
+                raise NotAnOutputDecision(
+                    f"decision {stored.id} is a {stored.surface.value} decision; only the "
+                    "output's own output check (POST /v1/outputs/check) can mark it",
+                    field="decision_id",
+                )
             if stored.action is not Action.ALLOW:
                 raise OutputNotAllowed(
                     f"decision {stored.id} is {stored.action.value}; only allowed outputs are "
                     "marked",
                     field="decision_id",
                 )
-            if stored.surface is Surface.UPLOAD:
-                raise InvalidInput("upload decisions do not mark outputs", field="decision_id")
-            if stored.content_sha256 and stored.content_sha256 != hashlib.sha256(data).hexdigest():
-                raise InvalidInput(
-                    f"decision {stored.id} was taken about other content", field="image"
+            if stored.content_sha256 != hashlib.sha256(data).hexdigest():
+                raise OutputMismatch(
+                    f"decision {stored.id} was taken about other bytes; mark exactly the "
+                    "image that was checked",
+                    field="image",
                 )
             decision_id = stored.id
         return self.provenance.mark(

@@ -327,6 +327,13 @@ class Settings(BaseSettings):
         description="With no certificate configured, sign with a DEVELOPMENT CA created in "
         "<data_dir>/c2pa-dev (`make run` turns this on). Never for production.",
     )
+    outputs_per_request: int = Field(
+        default=16,
+        ge=1,
+        le=1000,
+        description="How many different outputs may be checked against one generation "
+        "request (`request_id`); each output is paired once, by the key that made the request.",
+    )
     generator_name: str = Field(
         default="generative image model",
         min_length=1,

@@ -48,11 +48,25 @@ def test_edit_delta_across_two_calls(fake_client: tuple[TestClient, dict[str, st
     assert body["rules"] == ["real_person_exposure_increase"]
     assert body["request_id"] == request["id"]
     assert body["surface"] == "output"
-    # The same, as multipart.
-    response = client.post(
+    # The same output again (a retry): paired once, the first decision comes back.
+    again = client.post(
         "/v1/outputs/check",
         files={"image": ("out.png", flat(PINK), "image/png")},
         data={"request_id": request["id"]},
+        headers=auth,
+    )
+    assert again.status_code == 200, again.text
+    assert again.json()["id"] == body["id"]
+    # The same, as multipart, for another request.
+    second = client.post(
+        "/v1/generations/check",
+        json={"prompt": "summer version", "images": [b64(flat(GREY))]},
+        headers=auth,
+    ).json()
+    response = client.post(
+        "/v1/outputs/check",
+        files={"image": ("out.png", flat(PINK), "image/png")},
+        data={"request_id": second["id"]},
         headers=auth,
     )
     assert response.status_code == 200, response.text

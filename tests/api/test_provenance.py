@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -31,10 +32,21 @@ def api(settings: Settings) -> Iterator[tuple[TestClient, dict[str, str], Guard]
     guard.close()
 
 
-def allowed_id(client: TestClient, auth: dict[str, str]) -> str:
-    body = client.post("/v1/generations/check", json={"prompt": "a red kite"}, headers=auth).json()
-    assert body["action"] == "allow"
+def allowed_id(client: TestClient, auth: dict[str, str], image: bytes = PHOTO) -> str:
+    """The id of the output check that allowed ``image`` (what a mark binds to)."""
+    body = client.post(
+        "/v1/outputs/check", files={"image": ("out.jpg", image, "image/jpeg")}, headers=auth
+    ).json()
+    assert body["action"] == "allow", body
     return str(body["id"])
+
+
+def mark(client: TestClient, auth: dict[str, str], decision_id: str, image: bytes = PHOTO) -> Any:
+    return client.post(
+        "/v1/outputs/mark",
+        json={"image": base64.b64encode(image).decode(), "decision_id": decision_id},
+        headers=auth,
+    )
 
 
 def test_mark_json_then_verify_multipart(api: tuple[TestClient, dict[str, str], Guard]) -> None:
@@ -91,7 +103,65 @@ def test_blocked_decision_is_refused(api: tuple[TestClient, dict[str, str], Guar
         headers=auth,
     )
     assert response.status_code == 409
-    assert response.json()["error"]["code"] == "output_not_allowed"
+    assert response.json()["error"]["code"] == "not_an_output_decision"
+
+
+def test_only_the_outputs_own_allowed_check_marks_it(
+    api: tuple[TestClient, dict[str, str], Guard],
+) -> None:
+    """Issue 9: a blocked output (known-NCII hash) gets no mark, neither with its own
+    decision nor with the allowed generation decision; other bytes or keys get none either."""
+    client, auth, guard = api
+    guard.banks.create_bank("ncii_test", "ncii")
+    guard.banks.add_image("ncii_test", PHOTO, added_by="test")
+    request = client.post("/v1/generations/check", json={"prompt": "a red kite"}, headers=auth)
+    assert request.json()["action"] == "allow"
+    output = client.post(
+        "/v1/outputs/check",
+        files={"image": ("out.jpg", PHOTO, "image/jpeg")},
+        data={"request_id": request.json()["id"]},
+        headers=auth,
+    ).json()
+    assert output["action"] == "block"
+    refused = mark(client, auth, output["id"])
+    assert (refused.status_code, refused.json()["error"]["code"]) == (409, "output_not_allowed")
+    refused = mark(client, auth, request.json()["id"])
+    assert (refused.status_code, refused.json()["error"]["code"]) == (
+        409,
+        "not_an_output_decision",
+    )
+    assert guard.provenance.marks.for_decision(output["id"]) == []
+
+    other = images.encode(images.photo("rocket", (800, 600)), "JPEG", quality=90)
+    allowed = allowed_id(client, auth, other)
+    refused = mark(client, auth, allowed)  # PHOTO is not the image that was checked
+    assert (refused.status_code, refused.json()["error"]["code"]) == (409, "output_mismatch")
+    keys: ApiKeyRepository = client.app.state.keys  # type: ignore[attr-defined]
+    stranger = {"Authorization": f"Bearer {keys.create('other', Role.SERVICE)[1]}"}
+    refused = mark(client, stranger, allowed, other)
+    assert (refused.status_code, refused.json()["error"]["code"]) == (404, "not_found")
+    assert mark(client, auth, allowed, other).status_code == 200
+
+
+def test_a_request_id_is_paired_by_its_key_once_per_output(
+    api: tuple[TestClient, dict[str, str], Guard],
+) -> None:
+    client, auth, _ = api
+    keys: ApiKeyRepository = client.app.state.keys  # type: ignore[attr-defined]
+    stranger = {"Authorization": f"Bearer {keys.create('other', Role.SERVICE)[1]}"}
+    request_id = client.post(
+        "/v1/generations/check", json={"prompt": "a red kite"}, headers=auth
+    ).json()["id"]
+    body = {"image": base64.b64encode(PHOTO).decode(), "request_id": request_id}
+    foreign = client.post("/v1/outputs/check", json=body, headers=stranger)
+    assert (foreign.status_code, foreign.json()["error"]["code"]) == (404, "not_found")
+    assert foreign.json()["error"]["field"] == "request_id"
+    first = client.post("/v1/outputs/check", json=body, headers=auth)
+    assert first.status_code == 200, first.text
+    assert first.json()["request_id"] == request_id
+    again = client.post("/v1/outputs/check", json=body, headers=auth)  # a retry
+    assert again.status_code == 200
+    assert again.json()["id"] == first.json()["id"]
 
 
 @pytest.mark.parametrize(

@@ -31,11 +31,13 @@ def run(*args: str) -> tuple[int, str]:
 
 
 def test_mark_then_verify_a_stripped_copy(env: Path) -> None:
-    code, out = run("check", "--prompt", "a paper boat on a lake", "--json")
-    assert code == 0
-    decision_id = json.loads(out)["id"]
     source = env / "in.jpg"
     source.write_bytes(images.encode(images.photo("chelsea"), "JPEG", quality=90))
+    code, out = run(
+        "check", "--prompt", "a paper boat on a lake", "--output", str(source), "--json"
+    )
+    assert code == 0
+    decision_id = json.loads(out)["output"]["id"]  # a mark binds to the output's own check
 
     code, out = run(
         "mark",

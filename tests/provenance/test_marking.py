@@ -9,7 +9,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bastion.errors import ConfigError, InvalidInput, NotFound, OutputNotAllowed
+from bastion.errors import (
+    AlreadyPaired,
+    ConfigError,
+    InvalidInput,
+    NotAnOutputDecision,
+    NotFound,
+    OutputMismatch,
+    OutputNotAllowed,
+)
 from bastion.guard import Guard
 from bastion.provenance.c2pa import ManifestVerifier
 from bastion.provenance.devca import ensure_dev_signer
@@ -23,9 +31,10 @@ def photo_jpeg() -> bytes:
     return images.encode(images.photo("coffee"), "JPEG", quality=92)
 
 
-def allowed(guard: Guard) -> str:
-    decision = guard.check_generation("a watercolour lighthouse at dusk")
-    assert decision.action.value == "allow"
+def allowed(guard: Guard, image: bytes) -> str:
+    """The id of the output check that allowed ``image`` (what a mark binds to)."""
+    decision = guard.check_output(image)
+    assert decision.action.value == "allow", decision.rules
     return decision.id
 
 
@@ -36,7 +45,7 @@ def strip_metadata(data: bytes, quality: int = 85) -> bytes:
 
 
 def test_mark_then_verify_links_to_the_decision(marking_guard: Guard, photo_jpeg: bytes) -> None:
-    decision_id = allowed(marking_guard)
+    decision_id = allowed(marking_guard, photo_jpeg)
     marked = marking_guard.mark(photo_jpeg, decision_id, generator="ExampleDiffusion 2")
     assert marked.media_type == "image/jpeg"
     assert marked.decision_id == decision_id
@@ -60,7 +69,7 @@ def test_mark_then_verify_links_to_the_decision(marking_guard: Guard, photo_jpeg
 def test_stripped_and_recompressed_copy_still_links(
     marking_guard: Guard, photo_jpeg: bytes
 ) -> None:
-    decision_id = allowed(marking_guard)
+    decision_id = allowed(marking_guard, photo_jpeg)
     marked = marking_guard.mark(photo_jpeg, decision_id)
     stripped = strip_metadata(marked.data)
     report = marking_guard.verify(stripped)
@@ -73,7 +82,8 @@ def test_stripped_and_recompressed_copy_still_links(
 
 def test_png_with_alpha_keeps_format_and_alpha(marking_guard: Guard) -> None:
     rgba = np.dstack([images.photo("rocket", (800, 600)), np.full((600, 800), 200, np.uint8)])
-    marked = marking_guard.mark(images.encode(rgba, "PNG"), allowed(marking_guard))
+    png = images.encode(rgba, "PNG")
+    marked = marking_guard.mark(png, allowed(marking_guard, png))
     assert marked.media_type == "image/png"
     out = Image.open(io.BytesIO(marked.data))
     assert out.mode == "RGBA"
@@ -94,6 +104,72 @@ def test_blocked_and_unknown_decisions_are_refused(marking_guard: Guard, photo_j
     assert marking_guard.provenance.marks.for_decision(blocked.id) == []
 
 
+def test_a_blocked_output_is_never_marked(marking_guard: Guard, photo_jpeg: bytes) -> None:
+    """Issue 9: an output the output check blocked (a known-NCII hash) gets no mark, whatever
+    decision it is presented with."""
+    marking_guard.banks.create_bank("ncii_test", "ncii")
+    marking_guard.banks.add_image("ncii_test", photo_jpeg, added_by="test")
+    generation = marking_guard.check_generation("a watercolour lighthouse at dusk")
+    assert generation.action.value == "allow"
+    output = marking_guard.check_output(photo_jpeg, request=generation)
+    assert output.blocked
+    with pytest.raises(OutputNotAllowed):
+        marking_guard.mark(photo_jpeg, output)
+    # The allowed generation decision says nothing about the image: refused, typed.
+    with pytest.raises(NotAnOutputDecision):
+        marking_guard.mark(photo_jpeg, generation.id)
+    assert marking_guard.provenance.marks.for_decision(output.id) == []
+    assert marking_guard.provenance.marks.for_decision(generation.id) == []
+
+
+def test_a_mark_binds_to_the_checked_bytes(marking_guard: Guard, photo_jpeg: bytes) -> None:
+    decision_id = allowed(marking_guard, photo_jpeg)
+    other = images.encode(images.photo("rocket"), "JPEG", quality=90)
+    with pytest.raises(OutputMismatch):
+        marking_guard.mark(other, decision_id)
+    upload = marking_guard.scan_upload(photo_jpeg)
+    with pytest.raises(NotAnOutputDecision):
+        marking_guard.mark(photo_jpeg, upload.id)
+    # An API caller marks only its own outputs; another key does not learn the id exists.
+    owned = marking_guard.check_output(photo_jpeg, principal="key-a")
+    with pytest.raises(NotFound):
+        marking_guard.mark(photo_jpeg, owned.id, principal="key-b")
+    assert marking_guard.mark(photo_jpeg, owned.id, principal="key-a").decision_id == owned.id
+
+
+def test_a_request_is_paired_by_its_own_key_once_per_output(
+    marking_guard: Guard, photo_jpeg: bytes
+) -> None:
+    request = marking_guard.check_generation("a red kite over a field", principal="key-a")
+    stored = marking_guard.get_decision(request.id)
+    assert stored.principal == "key-a"
+    with pytest.raises(NotFound):
+        marking_guard.check_output(photo_jpeg, request=stored, principal="key-b")
+    first = marking_guard.check_output(photo_jpeg, request=stored, principal="key-a")
+    assert first.request_id == request.id
+    # Checked again (a retry): the first decision, no second check and no second pairing.
+    again = marking_guard.check_output(photo_jpeg, request=stored, principal="key-a")
+    assert again.id == first.id
+    other = images.encode(images.photo("rocket"), "JPEG", quality=90)
+    assert marking_guard.check_output(other, request=stored, principal="key-a").request_id
+    # A refused image leaves no pairing behind: the output can be checked once it is valid.
+    with pytest.raises(InvalidInput):
+        marking_guard.check_output(b"not an image", request=stored, principal="key-a")
+
+
+def test_a_request_has_at_most_its_outputs(settings: Settings) -> None:
+    limited = settings.model_copy(update={"outputs_per_request": 2})
+    guard = Guard.from_settings(limited)
+    try:
+        request = guard.check_generation("a red kite over a field")
+        for name in ("coffee", "rocket"):
+            guard.check_output(images.encode(images.photo(name), "JPEG"), request=request)
+        with pytest.raises(AlreadyPaired, match="outputs_per_request"):
+            guard.check_output(images.encode(images.photo("chelsea"), "JPEG"), request=request)
+    finally:
+        guard.close()
+
+
 def test_a_forged_allow_does_not_pass(marking_guard: Guard, photo_jpeg: bytes) -> None:
     from dataclasses import replace
 
@@ -102,6 +178,10 @@ def test_a_forged_allow_does_not_pass(marking_guard: Guard, photo_jpeg: bytes) -
     blocked = marking_guard.check_generation("make her naked")
     with pytest.raises(OutputNotAllowed):  # the stored record is what counts
         marking_guard.mark(photo_jpeg, replace(blocked, action=Action.ALLOW))
+    output = marking_guard.check_output(photo_jpeg)
+    forged = replace(output, surface=blocked.surface, id=blocked.id, action=Action.ALLOW)
+    with pytest.raises(NotAnOutputDecision):
+        marking_guard.mark(photo_jpeg, forged)
 
 
 def test_unlinked_mark_and_bad_images(marking_guard: Guard, photo_jpeg: bytes) -> None:
@@ -122,7 +202,7 @@ def test_unlinked_mark_and_bad_images(marking_guard: Guard, photo_jpeg: bytes) -
 def test_marking_needs_a_signing_certificate(settings: Settings, photo_jpeg: bytes) -> None:
     guard = Guard.from_settings(settings)
     with pytest.raises(ConfigError, match="C2PA signing is not configured"):
-        guard.mark(photo_jpeg, allowed(guard))
+        guard.mark(photo_jpeg, allowed(guard, photo_jpeg))
     assert guard.verify(photo_jpeg).c2pa.state == "absent"  # verifying needs no certificate
     guard.close()
 
@@ -154,7 +234,7 @@ def test_configured_certificate_is_used(settings: Settings, tmp_path: object) ->
 
 
 def test_tampered_manifest_is_invalid(marking_guard: Guard, photo_jpeg: bytes) -> None:
-    marked = marking_guard.mark(photo_jpeg, allowed(marking_guard))
+    marked = marking_guard.mark(photo_jpeg, allowed(marking_guard, photo_jpeg))
     tampered = bytearray(marked.data)
     tampered[len(tampered) * 3 // 4] ^= 0x55  # inside the compressed pixels, after the manifest
     report = marking_guard.verify(bytes(tampered))
@@ -165,7 +245,7 @@ def test_tampered_manifest_is_invalid(marking_guard: Guard, photo_jpeg: bytes) -
 
 
 def test_report_is_json(marking_guard: Guard, photo_jpeg: bytes) -> None:
-    marked = marking_guard.mark(photo_jpeg, allowed(marking_guard))
+    marked = marking_guard.mark(photo_jpeg, allowed(marking_guard, photo_jpeg))
     line = json.dumps(marking_guard.verify(marked.data).to_dict())
     data = json.loads(line)
     assert set(data) >= {"watermark", "c2pa", "decision_id", "sha256", "media_type"}

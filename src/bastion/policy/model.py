@@ -119,6 +119,9 @@ class Decision:
     language: str | None = None
     content_sha256: str | None = None
     duration_ms: float | None = None
+    # The API key that asked for the check (None: an in-process call). Stored beside the
+    # record, never in it: it decides who may pair or mark, and is not shown to callers.
+    principal: str | None = None
 
     @property
     def rules(self) -> list[str]:

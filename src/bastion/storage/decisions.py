@@ -7,7 +7,7 @@ retention lasts (never for blocked ones), and :meth:`purge_expired` removes it a
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -42,6 +42,7 @@ def _row(decision: Decision, prompt: StoredPrompt | None) -> dict[str, Any]:
         "request_id": decision.request_id,
         "duration_ms": decision.duration_ms,
         "record": decision.to_dict(),
+        "principal": decision.principal,
         "prompt_hash": prompt.hash if prompt else None,
         "prompt_text": prompt.text if prompt else None,
         "prompt_expires_at": prompt.expires_at if prompt else None,
@@ -65,12 +66,14 @@ class DecisionRepository:
 
     def get(self, decision_id: str) -> Decision:
         with self.db.connect() as connection:
-            record = connection.execute(
-                select(decisions.c.record).where(decisions.c.id == decision_id)
-            ).scalar_one_or_none()
-        if record is None:
+            row = connection.execute(
+                select(decisions.c.record, decisions.c.principal).where(
+                    decisions.c.id == decision_id
+                )
+            ).one_or_none()
+        if row is None:
             raise NotFound(f"no decision with id {decision_id!r}", field="decision_id")
-        return Decision.from_dict(record)
+        return replace(Decision.from_dict(row.record), principal=row.principal)
 
     def prompt_of(self, decision_id: str) -> StoredPrompt | None:
         with self.db.connect() as connection:

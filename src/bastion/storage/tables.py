@@ -48,6 +48,8 @@ decisions = Table(
     Column("prompt_expires_at", DateTime(timezone=True)),
     Column("duration_ms", Float),
     Column("record", JSON, nullable=False),
+    # The API key that asked for the check (NULL: an in-process library call).
+    Column("principal", String(36)),
     Index("ix_decisions_created_at", "created_at"),
     Index("ix_decisions_request_id", "request_id"),
     Index("ix_decisions_prompt_hash", "prompt_hash"),
@@ -446,4 +448,15 @@ idempotency_keys = Table(
     Column("content_type", String(100)),
     Column("body", Text),
     Index("ix_idempotency_keys_expires_at", "expires_at"),
+)
+
+# Issue 9: each output paired with a generation request, once; by the request's own principal.
+output_pairings = Table(
+    "output_pairings",
+    metadata,
+    Column("request_id", String(36), primary_key=True),
+    Column("output_sha256", String(64), primary_key=True),
+    Column("decision_id", String(36), nullable=False),
+    Column("principal", String(36)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )

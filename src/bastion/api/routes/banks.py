@@ -250,7 +250,7 @@ async def lookup_post(request: Request, guard: GuardDep, _key: ServiceKey) -> di
     response_model=DecisionOut,
     summary="Scan an upload against every enabled bank and decide by policy",
 )
-async def scan_upload(request: Request, guard: GuardDep, _key: ServiceKey) -> Any:
+async def scan_upload(request: Request, guard: GuardDep, key: ServiceKey) -> Any:
     context = None
     if request.headers.get("content-type", "").startswith("application/json"):
         body = parse_model(ScanBody, await read_json(request))
@@ -258,5 +258,5 @@ async def scan_upload(request: Request, guard: GuardDep, _key: ServiceKey) -> An
         context = body.context.as_dict() if body.context else None
     else:
         data, _ = await upload_bytes(request)
-    decision = await run_in_threadpool(guard.scan_upload, data, context=context)
+    decision = await run_in_threadpool(guard.scan_upload, data, context=context, principal=key.id)
     return decision.to_dict()

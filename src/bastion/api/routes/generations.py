@@ -82,7 +82,7 @@ async def form_file(upload: UploadFile, field: str) -> bytes:
         }
     },
 )
-async def check_generation(request: Request, guard: GuardDep, _key: ServiceKey) -> Any:
+async def check_generation(request: Request, guard: GuardDep, key: ServiceKey) -> Any:
     content_type = request.headers.get("content-type", "")
     if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
         async with request.form(max_files=MAX_IMAGES, max_fields=10) as form:
@@ -97,7 +97,7 @@ async def check_generation(request: Request, guard: GuardDep, _key: ServiceKey) 
             f"unsupported content type {content_type!r}; "
             "send application/json or multipart/form-data"
         )
-    decision = await _run(guard, prompt, images, context)
+    decision = await _run(guard, prompt, images, context, key.id)
     return decision.to_dict()
 
 
@@ -122,7 +122,9 @@ async def _from_form(form: Any) -> tuple[str, list[bytes], dict[str, Any] | None
     return prompt, images, parse_model(CheckContext, context_data).as_dict()
 
 
-async def _run(guard: Any, prompt: str, images: list[bytes], context: Any) -> Any:
+async def _run(guard: Any, prompt: str, images: list[bytes], context: Any, principal: str) -> Any:
     from starlette.concurrency import run_in_threadpool
 
-    return await run_in_threadpool(guard.check_generation, prompt, images, context=context)
+    return await run_in_threadpool(
+        guard.check_generation, prompt, images, context=context, principal=principal
+    )

@@ -44,7 +44,7 @@ router = APIRouter(prefix="/v1", tags=["generation"])
         }
     },
 )
-async def check_output(request: Request, guard: GuardDep, _key: ServiceKey) -> Any:
+async def check_output(request: Request, guard: GuardDep, key: ServiceKey) -> Any:
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
         async with request.form(max_files=1, max_fields=5) as form:
@@ -59,12 +59,16 @@ async def check_output(request: Request, guard: GuardDep, _key: ServiceKey) -> A
             f"unsupported content type {content_type!r}; "
             "send application/json or multipart/form-data"
         )
-    decision = await run_in_threadpool(_check, guard, image, request_id, context)
+    decision = await run_in_threadpool(_check, guard, image, request_id, context, key.id)
     return decision.to_dict()
 
 
 def _check(
-    guard: Guard, image: bytes, request_id: str | None, context: dict[str, Any] | None
+    guard: Guard,
+    image: bytes,
+    request_id: str | None,
+    context: dict[str, Any] | None,
+    principal: str,
 ) -> Decision:
     generation = None
     if request_id:
@@ -73,7 +77,7 @@ def _check(
         except NotFound as exc:
             exc.field = "request_id"
             raise
-    return guard.check_output(image, request=generation, context=context)
+    return guard.check_output(image, request=generation, context=context, principal=principal)
 
 
 async def _from_form(form: Any) -> tuple[bytes, str | None, dict[str, Any] | None]:

@@ -150,12 +150,16 @@ async def _body(request: Request, model: type[_Strict]) -> tuple[bytes, dict[str
         },
     ),
 )
-async def mark_output(request: Request, guard: GuardDep, _key: ServiceKey) -> Any:
+async def mark_output(request: Request, guard: GuardDep, key: ServiceKey) -> Any:
     data, fields = await _body(request, MarkRequest)
     if not fields.get("decision_id"):
         raise InvalidInput("decision_id is required", field="decision_id")
     marked = await run_in_threadpool(
-        guard.mark, data, fields["decision_id"], generator=fields.get("generator")
+        guard.mark,
+        data,
+        fields["decision_id"],
+        generator=fields.get("generator"),
+        principal=key.id,
     )
     return {**marked.to_dict(), "image": base64.b64encode(marked.data).decode("ascii")}
 
