@@ -19,6 +19,11 @@ SUBJECT_OUTPUT = "output"
 SUBJECT_UPLOAD = "upload"
 
 
+# The label the runner gives a detector that failed or timed out. It says that something went
+# wrong, never anything about the content (see ``Reason.about_content``).
+DETECTOR_ERROR = "detector_error"
+
+
 def input_image_subject(index: int) -> str:
     return f"input_image:{index}"
 

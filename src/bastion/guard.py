@@ -33,6 +33,7 @@ from bastion.errors import (
     OutputNotAllowed,
 )
 from bastion.findings import (
+    DETECTOR_ERROR,
     SUBJECT_OUTPUT,
     SUBJECT_PROMPT,
     SUBJECT_UPLOAD,
@@ -40,7 +41,7 @@ from bastion.findings import (
     input_image_subject,
 )
 from bastion.hashing.banks import BankService
-from bastion.policy.engine import DETECTOR_ERROR, evaluate
+from bastion.policy.engine import evaluate
 from bastion.policy.loader import check_labels, load_policy
 from bastion.policy.model import Action, Decision, Surface, combine, new_id
 from bastion.policy.rules import Policy

@@ -14,7 +14,7 @@ from bastion.detectors.runner import Item
 from bastion.findings import SUBJECT_OUTPUT
 from bastion.guard import Guard
 from bastion.hashing.staydown import StayDownEffect
-from bastion.policy.model import Action, Decision, Severity, Surface
+from bastion.policy.model import Action, Decision, Reason, Severity, Surface
 from bastion.settings import Settings
 from bastion.testing import fake_detector_class, make_registry
 from tests.hashing.conftest import TRANSFORMS, crop, encode, photo
@@ -63,7 +63,10 @@ def test_blocked_upload_is_banked_and_variants_stay_down(guard: Guard) -> None:
 
 def test_blocked_output_is_banked_by_the_effect(guard: Guard) -> None:
     output = encode(photo("astronaut"))
-    decision = Decision(action=Action.BLOCK, severity=Severity.HIGH, surface=Surface.OUTPUT)
+    reason = Reason("adult_explicit_content", "", Action.BLOCK, Severity.HIGH)
+    decision = Decision(
+        action=Action.BLOCK, severity=Severity.HIGH, surface=Surface.OUTPUT, reasons=(reason,)
+    )
     item = Item(Image.from_bytes(output, max_bytes=10**8), SUBJECT_OUTPUT)
     StayDownEffect().after(guard, decision, [item])
     (entry,) = guard.banks.entries("blocked_generations")
@@ -214,3 +217,56 @@ def test_an_animated_upload_is_matched_on_every_frame(guard: Guard) -> None:
     decision = guard.scan_upload(_gif(harmless, banked))
     assert decision.action is Action.BLOCK, guard.explain(decision)
     assert any(f.label == "hash_match" for f in decision.findings)
+
+
+BROKEN: list[bool] = [False]
+
+
+def _fail_while_broken(image: object) -> list[tuple[str, float]]:
+    if BROKEN[0]:
+        raise RuntimeError("model backend unavailable")
+    return []
+
+
+FlakyScreen = fake_detector_class(
+    "flaky_screen", ["sexual_explicit"], accepts=Image, decide=_fail_while_broken
+)
+
+
+def _rows(guard: Guard, table: str) -> int:
+    from sqlalchemy import text
+
+    with guard.db.connect() as conn:
+        return int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+
+
+@pytest.mark.parametrize("surface", ["upload", "output"])
+def test_a_detector_failure_block_is_never_banked_and_opens_no_case(
+    settings: Settings, surface: str
+) -> None:
+    """Issue 9: an outage is not evidence. A block whose only reason is a failed detector
+    leaves no stay-down entry and no case, and the same image is allowed once it recovers."""
+    enabled = settings.model_copy(
+        update={"detectors": ["prompt_lexicon", "hash_match", "flaky_screen"]}
+    )
+    guard = Guard.from_settings(enabled, registry=make_registry(FlakyScreen, with_builtins=True))
+    check = guard.scan_upload if surface == "upload" else guard.check_output
+    image = encode(photo("chelsea"))
+    try:
+        BROKEN[0] = True
+        failed = check(image)
+        assert failed.action is Action.BLOCK
+        assert failed.rules == ["detector_failure"]
+        assert failed.content_action is Action.ALLOW
+        for bank in ("removed_content", "blocked_generations"):
+            assert [b.name for b in guard.banks.banks() if b.name == bank] == [] or not list(
+                guard.banks.entries(bank)
+            )
+        assert _rows(guard, "wf_cases") == 0
+        assert _rows(guard, "wf_detections") == 0
+        BROKEN[0] = False
+        recovered = check(image)
+        assert recovered.action is Action.ALLOW, recovered.rules
+    finally:
+        BROKEN[0] = False
+        guard.close()

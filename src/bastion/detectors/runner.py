@@ -21,8 +21,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
 from bastion.detectors.base import Detector
-from bastion.findings import Finding
-from bastion.policy.engine import DETECTOR_ERROR
+from bastion.findings import DETECTOR_ERROR, Finding
 
 
 @dataclass(frozen=True, slots=True)

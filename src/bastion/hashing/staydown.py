@@ -22,7 +22,7 @@ from bastion.errors import InvalidInput
 from bastion.hashing.decode import luma_of
 from bastion.hashing.detector import HASH_MATCH, REMOVED_IDENTICAL
 from bastion.hashing.model import BankKind
-from bastion.policy.model import Decision, Surface
+from bastion.policy.model import Action, Decision, Surface
 
 if TYPE_CHECKING:
     from bastion.guard import Guard
@@ -37,8 +37,14 @@ class StayDownEffect:
     name = "stay_down"
 
     def after(self, guard: Guard, decision: Decision, items: Sequence[Item]) -> None:
-        if not decision.blocked or decision.surface not in (Surface.OUTPUT, Surface.UPLOAD):
+        # Only a block about the content stays down: one that a detector failure alone
+        # caused (an outage, a timeout) says nothing about the image and is never banked.
+        if decision.content_action is not Action.BLOCK or decision.surface not in (
+            Surface.OUTPUT,
+            Surface.UPLOAD,
+        ):
             return
+        labels = [r.rule for r in decision.reasons if r.about_content]
         for item in items:
             if not isinstance(item.content, Image):
                 continue
@@ -48,13 +54,13 @@ class StayDownEffect:
                 image = luma_of(item.content)
                 if decision.surface is Surface.OUTPUT:
                     guard.banks.add_blocked_generation(
-                        image, decision_id=decision.id, labels=decision.rules
+                        image, decision_id=decision.id, labels=labels
                     )
                 else:
                     guard.banks.add_removed(
                         image,
                         decision_id=decision.id,
-                        labels=decision.rules,
+                        labels=labels,
                         added_by="guard",
                         source="guard:blocked_upload",
                     )

@@ -9,12 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bastion.findings import Finding
-from bastion.policy.model import Action, Reason, Severity, Surface
+from bastion.findings import DETECTOR_ERROR, Finding
+from bastion.policy.model import FAIL_CLOSED_RULE, Action, Reason, Severity, Surface
 from bastion.policy.rules import Policy
 
-DETECTOR_ERROR = "detector_error"
-FAIL_CLOSED_RULE = "detector_failure"
+__all__ = ["DETECTOR_ERROR", "FAIL_CLOSED_RULE", "evaluate"]
 
 
 def evaluate(

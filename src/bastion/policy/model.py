@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from bastion.clock import utcnow
-from bastion.findings import Finding
+from bastion.findings import DETECTOR_ERROR, Finding
 
 
 class Action(StrEnum):
@@ -64,6 +64,10 @@ def new_id() -> str:
     return str(uuid.UUID(int=value))
 
 
+# The built-in reason the engine adds for any detector failure: generation paths fail closed.
+FAIL_CLOSED_RULE = "detector_failure"
+
+
 @dataclass(frozen=True, slots=True)
 class Reason:
     """One rule that fired, with the findings it consumed."""
@@ -76,6 +80,15 @@ class Reason:
     category: str | None = None
     keywords: tuple[str, ...] = ()
     escalate: bool = False
+
+    @property
+    def about_content(self) -> bool:
+        """Whether the reason says something about the content. The fail-closed reason, and
+        any rule that fired on detector failures alone, do not: such a block is an outage,
+        never evidence — it is not banked for stay-down and opens no case."""
+        if self.rule == FAIL_CLOSED_RULE:
+            return False
+        return not self.findings or any(f.label != DETECTOR_ERROR for f in self.findings)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -134,6 +147,13 @@ class Decision:
     @property
     def escalate(self) -> bool:
         return any(r.escalate for r in self.reasons)
+
+    @property
+    def content_action(self) -> Action:
+        """The strictest action among the reasons about the content (``about_content``):
+        what the decision says about the content itself, outages left out."""
+        ranked = [r.action for r in self.reasons if r.about_content]
+        return max(ranked, key=lambda a: a.rank, default=Action.ALLOW)
 
     @property
     def category(self) -> str | None:

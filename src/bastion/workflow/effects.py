@@ -38,7 +38,9 @@ class OpenCaseEffect:
         self.workflow = workflow
 
     def after(self, guard: Guard, decision: Decision, items: Sequence[Any]) -> None:
-        if decision.action is Action.ALLOW or decision.surface is Surface.GENERATION:
+        # A hold or block caused only by a detector failure says nothing about the content:
+        # no case (the check already failed closed; reviewers would judge an outage).
+        if decision.content_action is Action.ALLOW or decision.surface is Surface.GENERATION:
             return
         images = [(i.content.sha256, i.subject) for i in items if isinstance(i.content, Image)] or (
             [(decision.content_sha256, "")] if decision.content_sha256 else []
@@ -53,7 +55,8 @@ class OpenCaseEffect:
     def _open(self, wf: Workflow, decision: Decision, sha256: str, subject: str) -> None:
         category = _category(decision, subject)
         source = f"guard_{decision.surface.value}"
-        rule = decision.rules[0] if decision.rules else None
+        rules = [r.rule for r in decision.reasons if r.about_content]
+        rule = rules[0] if rules else None
         if _already_open(wf, sha256, source, rule):
             return
         best = max((f.score for r in decision.reasons for f in r.findings), default=None)
