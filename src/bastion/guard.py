@@ -178,6 +178,7 @@ class Guard:
         """Store every decision still in flight, stop the workers, release the database."""
         self.writer.close()
         self.runner.close()
+        self.banks.close()
         self.db.dispose()
 
     def flush(self) -> None:

@@ -94,7 +94,7 @@ class BankService:
             description=description,
         )
         created = self.repository.create_bank(bank, self.clock.now())
-        self.matcher.refresh(force=True)
+        self.matcher.apply_local(banks=True)
         return created
 
     def bank(self, name: str) -> Bank:
@@ -119,7 +119,7 @@ class BankService:
         if description is not None:
             values["description"] = description
         bank = self.repository.update_bank(check_bank_name(name), self.clock.now(), **values)
-        self.matcher.refresh(force=True)
+        self.matcher.apply_local(banks=True)
         return bank
 
     def ensure_bank(self, name: str, kind: BankKind, description: str) -> Bank:
@@ -140,7 +140,7 @@ class BankService:
         bank = self.bank(bank_name)
         checked = [check_entry_input(item) for item in items]
         ids = self.repository.add_entries(bank, checked, check_actor(added_by), self.clock.now())
-        self.matcher.refresh(force=True)
+        self.matcher.apply_local(added=ids)
         entries = self.repository.get_entries(ids)
         return [entries[i] for i in ids]
 
@@ -177,27 +177,30 @@ class BankService:
     ) -> int:
         """Bulk add in batches (one transaction each); ``progress`` gets the running count."""
         bank = self.bank(bank_name)
-        actor, done, batch = check_actor(added_by), 0, []
+        actor, batch, ids = check_actor(added_by), [], []
         for item in items:
             batch.append(check_entry_input(item))
             if len(batch) >= IMPORT_BATCH:
-                done += len(self.repository.add_entries(bank, batch, actor, self.clock.now()))
+                ids += self.repository.add_entries(bank, batch, actor, self.clock.now())
                 batch = []
                 if progress:
-                    progress(done)
+                    progress(len(ids))
         if batch:
-            done += len(self.repository.add_entries(bank, batch, actor, self.clock.now()))
+            ids += self.repository.add_entries(bank, batch, actor, self.clock.now())
         if progress:
-            progress(done)
-        self.matcher.refresh(force=True)
-        return done
+            progress(len(ids))
+        self.matcher.apply_local(added=ids)
+        return len(ids)
 
     def entry(self, entry_id: int) -> Entry:
         return self.repository.get_entry(entry_id)
 
     def set_entry_enabled(self, entry_id: int, enabled: bool) -> Entry:
         entry = self.repository.set_entry_enabled(entry_id, enabled, self.clock.now())
-        self.matcher.refresh(force=True)
+        if enabled:
+            self.matcher.apply_local(added=[entry_id])
+        else:
+            self.matcher.apply_local(removed=[entry_id])
         return entry
 
     def entries(self, bank_name: str, *, enabled_only: bool = False) -> Iterable[Entry]:
@@ -310,6 +313,10 @@ class BankService:
             connection, bank, decision_id, self.clock.now(), case_id=case_id
         )
 
+    def close(self) -> None:
+        """Stop the background refresher of the bank snapshot."""
+        self.matcher.stop()
+
     def refresh(self) -> None:
         """Apply every committed bank change now (after a transaction that changed banks).
         An index not loaded yet is left alone: it loads everything on first use."""
@@ -360,7 +367,7 @@ class BankService:
 
         ``raw`` skips enable/disable and negative banks (HMA's raw lookup), for debugging.
         """
-        self.matcher.refresh()
+        self.matcher.ensure_current()
         by_id = self.matcher.banks()
         wanted = None if banks is None else {check_bank_name(b) for b in banks}
         best: dict[int, tuple[int, str]] = {}

@@ -47,7 +47,7 @@ class HashMatchDetector(Detector):
 
     def warm_up(self) -> None:
         if self.banks is not None:
-            self.banks.matcher.refresh(force=True)
+            self.banks.matcher.ensure_current()  # load once; the refresher keeps it fresh
 
     def detect(self, item: Any, *, subject: str) -> Sequence[Finding]:
         if self.banks is None:

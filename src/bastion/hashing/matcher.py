@@ -2,9 +2,12 @@
 
 Every process (API replica, worker) holds one. Writes made through this process are applied
 at once (a hash added here matches on the next lookup); changes made elsewhere arrive through
-the change feed — ``bank_changes`` rows with increasing sequence numbers — which
-:meth:`Matcher.refresh` applies at most every ``sync_interval_s``. A Postgres LISTEN/NOTIFY or
-logical-replication feed can call :meth:`Matcher.apply` directly instead of polling.
+the change feed — ``bank_changes`` rows with increasing sequence numbers — which a background
+refresher thread applies every ``sync_interval_s`` (:meth:`Matcher.start`). Lookups never
+apply the feed themselves: they search an immutable snapshot of the index, so a bulk import
+elsewhere (200k hashes) never slows or fails a scan. With ``sync_interval_s`` 0 there is no
+thread and every lookup applies the feed first (one-shot tools, tests). A Postgres
+LISTEN/NOTIFY or logical-replication feed can call :meth:`Matcher.apply` directly instead.
 
 Sequence numbers are handed out when a change is written, not when it commits: a long
 transaction (a moderation decision that banks a removed item) can commit after a later,
@@ -14,8 +17,10 @@ refresh until it fills or ``HOLE_WAIT_S`` passes (a rolled-back change leaves a 
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
+import weakref
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -23,6 +28,8 @@ import numpy as np
 from bastion.hashing.index import MAX_RADIUS, Hit, MultiIndex
 from bastion.hashing.model import Bank
 from bastion.storage.banks import BankRepository, Change, IndexRow
+
+log = logging.getLogger("bastion.hashing")
 
 LOAD_BATCH = 200_000
 # How long a gap in the feed is looked for (longer than any transaction that writes banks).
@@ -42,6 +49,66 @@ class Matcher:
         self._seq = -1
         self._checked = 0.0
         self._holes: dict[int, float] = {}  # missing sequence number -> when it was noticed
+        self._local: set[int] = set()  # entries this process added ahead of the feed
+        self._local_lock = threading.Lock()
+        self._refresher: threading.Thread | None = None
+        self._stop = threading.Event()
+        self.last_error: str | None = None
+
+    # -- the background refresher -------------------------------------------------------------
+
+    @property
+    def background(self) -> bool:
+        """Whether a refresher thread applies the feed (lookups then only read)."""
+        return self._refresher is not None
+
+    def ensure_current(self) -> None:
+        """Before a lookup: load once, start the refresher, or (interval 0) apply the feed."""
+        if self._refresher is not None:
+            return
+        if self.sync_interval_s <= 0:
+            self.refresh()
+            return
+        with self._lock:
+            if self._refresher is not None:
+                return
+            if self._seq < 0:
+                self.load()
+            self._stop.clear()
+            self._refresher = threading.Thread(
+                target=_refresh_loop,
+                args=(weakref.ref(self), self._stop, self.sync_interval_s),
+                name="bastion-bank-refresh",
+                daemon=True,
+            )
+            self._refresher.start()
+
+    def apply_local(
+        self, *, added: Sequence[int] = (), removed: Sequence[int] = (), banks: bool = False
+    ) -> None:
+        """Make a change this process just committed matchable at once, without applying the
+        rest of the feed here (the refresher brings that; the feed's copy is then skipped)."""
+        if self._seq < 0:
+            return  # not loaded yet: the first load reads it from the database
+        if removed:
+            self._index.remove(removed)
+        if added:
+            with self._local_lock:
+                self._local.update(added)
+            self._add_rows(self._index, list(self.repository.index_rows(list(added))))
+        if banks:
+            self._banks = {b.id: b for b in self.repository.list_banks()}
+
+    def stop(self) -> None:
+        """Stop the refresher (the snapshot stays searchable)."""
+        thread, self._refresher = self._refresher, None
+        if thread is not None:
+            self._stop.set()
+            thread.join(timeout=10)
+
+    def age_s(self) -> float | None:
+        """Seconds since the snapshot last caught up with the feed (None: never loaded)."""
+        return None if self._seq < 0 else time.monotonic() - self._checked
 
     # -- loading and the change feed ----------------------------------------------------------
 
@@ -105,6 +172,10 @@ class Matcher:
                 if change.op == "bank":
                     banks_changed = True
                 elif change.op in ("add", "enable") and change.entry_id is not None:
+                    with self._local_lock:
+                        if change.entry_id in self._local:  # applied when it was written here
+                            self._local.discard(change.entry_id)
+                            continue
                     added.append(change.entry_id)
                 elif change.op == "disable" and change.entry_id is not None:
                     removed.append(change.entry_id)
@@ -151,3 +222,19 @@ class Matcher:
 
     def __len__(self) -> int:
         return len(self._index)
+
+
+def _refresh_loop(ref: weakref.ref[Matcher], stop: threading.Event, interval_s: float) -> None:
+    """The refresher thread. It holds the matcher weakly: a matcher nobody uses any more (a
+    service that was never closed) is collected and its thread ends."""
+    while not stop.wait(interval_s):
+        matcher = ref()
+        if matcher is None:
+            return
+        try:
+            matcher.refresh(force=True)
+            matcher.last_error = None
+        except Exception as exc:  # the database is down: keep the snapshot, retry
+            matcher.last_error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+            log.warning("bank feed refresh failed: %s", matcher.last_error)
+        del matcher

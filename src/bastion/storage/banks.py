@@ -128,36 +128,48 @@ class BankRepository:
         added_by: str,
         now: datetime,
     ) -> list[int]:
-        """Insert entries (and their variants) inside the caller's transaction."""
-        ids: list[int] = []
-        for item in items:
-            entry_id = _new_id(
-                connection.execute(
-                    insert(bank_entries).values(
-                        bank_id=bank.id,
-                        signal_type=item.signal_type.value,
-                        hash=item.hash,
-                        quality=item.quality,
-                        source=item.source,
-                        labels=list(item.labels),
-                        added_at=now,
-                        added_by=added_by,
-                        case_id=item.case_id,
-                        decision_id=item.decision_id,
-                        note=item.note,
-                        enabled=item.enabled,
-                        disabled_at=None if item.enabled else now,
-                    )
-                )
-            )
-            ids.append(int(entry_id))
-            if item.variants:
-                connection.execute(
-                    insert(bank_entry_variants),
-                    [{"entry_id": entry_id, "variant": v, "hash": h} for v, h in item.variants],
-                )
-            if item.enabled:
-                self._log(connection, "add", bank.id, int(entry_id), now)
+        """Insert entries (and their variants) inside the caller's transaction: one
+        multi-row INSERT … RETURNING per table (ids come back in the order of ``items``)."""
+        if not items:
+            return []
+        rows = [
+            {
+                "bank_id": bank.id,
+                "signal_type": item.signal_type.value,
+                "hash": item.hash,
+                "quality": item.quality,
+                "source": item.source,
+                "labels": list(item.labels),
+                "added_at": now,
+                "added_by": added_by,
+                "case_id": item.case_id,
+                "decision_id": item.decision_id,
+                "note": item.note,
+                "enabled": item.enabled,
+                "disabled_at": None if item.enabled else now,
+            }
+            for item in items
+        ]
+        result = connection.execute(
+            insert(bank_entries).returning(bank_entries.c.id, sort_by_parameter_order=True), rows
+        )
+        ids = [int(i) for i in result.scalars().all()]
+        if len(ids) != len(items):
+            raise RuntimeError("the database returned no id for a new row")
+        variants = [
+            {"entry_id": entry_id, "variant": v, "hash": h}
+            for entry_id, item in zip(ids, items, strict=True)
+            for v, h in item.variants
+        ]
+        if variants:
+            connection.execute(insert(bank_entry_variants), variants)
+        changes = [
+            {"op": "add", "bank_id": bank.id, "entry_id": entry_id, "at": now}
+            for entry_id, item in zip(ids, items, strict=True)
+            if item.enabled
+        ]
+        if changes:
+            connection.execute(insert(bank_changes), changes)
         return ids
 
     def set_entry_enabled(self, entry_id: int, enabled: bool, now: datetime) -> Entry:

@@ -173,7 +173,7 @@ def raw_lookup(
 @router.get("/m/index/status", summary="HMA: index status")
 def index_status(guard: GuardDep, _key: AnyKey) -> dict[str, Any]:
     matcher = guard.banks.matcher
-    matcher.refresh()
+    matcher.ensure_current()
     return {
         "pdq": {
             "built_to": matcher.seq,
