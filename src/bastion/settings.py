@@ -145,10 +145,10 @@ class Settings(BaseSettings):
     )
     decision_writes: Literal["sync", "background"] = Field(
         default="background",
-        description="`background`: a writer thread stores decisions in batches (one commit "
-        "for many checks; a decision is readable as soon as it is returned; a failing "
-        "database makes checks fail with 503 after 30 s). `sync`: every check commits "
-        "its decision before it returns.",
+        description="Either way a check returns its decision only after it is committed; a "
+        "database that fails makes checks fail with 503 `storage_unavailable` at once. "
+        "`background`: one writer thread commits the decisions of concurrent checks together "
+        "(one transaction and fsync for many). `sync`: every check commits its own decision.",
     )
     detector_timeout_ms: int = Field(
         default=2000, ge=1, description="Per-detector time limit; a detector past it blocks."
