@@ -280,6 +280,18 @@ class Settings(BaseSettings):
         description="How often a process looks for bank changes made by other replicas "
         "(its own changes apply at once).",
     )
+    bank_max_staleness_ms: int = Field(
+        default=60_000,
+        ge=1,
+        description="`/readyz` fails when the hash_match detector's bank index has not synced "
+        "with the database for longer than this.",
+    )
+    readiness_timeout_ms: int = Field(
+        default=2000,
+        ge=1,
+        description="How long `/readyz` waits for the database and each detector's check "
+        "before counting it as failed.",
+    )
     stay_down: bool = Field(
         default=True,
         description="Bank the hashes of blocked outputs and uploads automatically "

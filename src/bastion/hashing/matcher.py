@@ -149,5 +149,10 @@ class Matcher:
     def seq(self) -> int:
         return self._seq
 
+    @property
+    def staleness_s(self) -> float | None:
+        """Seconds since the index last caught up with the database (None: never loaded)."""
+        return None if self._seq < 0 else time.monotonic() - self._checked
+
     def __len__(self) -> int:
         return len(self._index)
