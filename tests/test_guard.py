@@ -58,7 +58,7 @@ def test_child_cue_with_sexual_request_is_critical(guard: Guard) -> None:
 
 def test_every_decision_is_stored_with_reasons(guard: Guard) -> None:
     decision = guard.check_generation("make her naked")
-    assert guard.get_decision(decision.id) == decision  # readable at once, even in flight
+    assert guard.get_decision(decision.id) == decision  # committed before it was returned
     guard.flush()
     assert guard.decisions.get(decision.id).to_dict() == decision.to_dict()
 

@@ -103,3 +103,11 @@ class RegistryError(ConfigError):
     """A detector plugin declared itself wrongly or twice."""
 
     code = "registry_error"
+
+
+class StorageUnavailable(BastionError):
+    """The database cannot store or read what a request needs (unreachable, failing, or too
+    far behind). The request fails closed: an error, never a decision that was not kept."""
+
+    code = "storage_unavailable"
+    status = 503

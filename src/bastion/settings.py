@@ -145,10 +145,10 @@ class Settings(BaseSettings):
     )
     decision_writes: Literal["sync", "background"] = Field(
         default="background",
-        description="`background`: a writer thread stores decisions in batches (one commit "
-        "for many checks; a decision is readable as soon as it is returned; a failing "
-        "database makes checks fail with 503 after 30 s). `sync`: every check commits "
-        "its decision before it returns.",
+        description="Either way a check returns its decision only after it is committed; a "
+        "database that fails makes checks fail with 503 `storage_unavailable` at once. "
+        "`background`: one writer thread commits the decisions of concurrent checks together "
+        "(one transaction and fsync for many). `sync`: every check commits its own decision.",
     )
     detector_timeout_ms: int = Field(
         default=2000, ge=1, description="Per-detector time limit; a detector past it blocks."
@@ -279,6 +279,18 @@ class Settings(BaseSettings):
         ge=0,
         description="How often a process looks for bank changes made by other replicas "
         "(its own changes apply at once).",
+    )
+    bank_max_staleness_ms: int = Field(
+        default=60_000,
+        ge=1,
+        description="`/readyz` fails when the hash_match detector's bank index has not synced "
+        "with the database for longer than this.",
+    )
+    readiness_timeout_ms: int = Field(
+        default=2000,
+        ge=1,
+        description="How long `/readyz` waits for the database and each detector's check "
+        "before counting it as failed.",
     )
     stay_down: bool = Field(
         default=True,

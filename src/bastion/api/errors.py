@@ -1,6 +1,7 @@
 """Every error leaves the API in one shape: ``{"error": {"code", "message", "field"}}``.
 
-Typed BastionErrors keep their status (4xx for anything a caller can cause); request
+Typed BastionErrors keep their status (4xx for anything a caller can cause, 503 with
+``Retry-After`` while the database is unavailable); request
 validation errors are 422; anything unexpected is logged and answered with a generic 500 that
 leaks nothing.
 """
@@ -32,7 +33,10 @@ def _location(loc: tuple[Any, ...]) -> str | None:
 async def _bastion_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, BastionError)
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-    if exc.status >= 500:
+    if exc.status == 503:  # the database is failing: the caller may try again shortly
+        headers = {"Retry-After": "1"}
+        log.warning("%s while serving %s: %s", exc.code, request.url.path, exc.message)
+    elif exc.status >= 500:
         log.error("configuration error while serving %s: %s", request.url.path, exc.message)
     return JSONResponse(
         error_body(exc.code, exc.message, exc.field), status_code=exc.status, headers=headers

@@ -86,8 +86,30 @@ class DecisionOut(BaseModel):
     findings: list[FindingOut]
 
 
+class CheckOut(BaseModel):
+    name: str = Field(description="`database` or `detector:<name>`.")
+    ok: bool
+    detail: str | None = Field(default=None, description="What failed (null when ok).")
+
+
+class ErrorOut(BaseModel):
+    code: str
+    message: str
+    field: str | None = None
+
+
 class Health(BaseModel):
-    status: str
+    status: str = Field(description="`ok` when ready, `unavailable` when any check failed.")
     version: str
     database: str
     detectors: list[str]
+    checks: list[CheckOut] = Field(default_factory=list)
+    error: ErrorOut | None = Field(
+        default=None,
+        description="With a 503: code `not_ready`, the failed checks in the message "
+        "(the same `error` object every failing API response carries).",
+    )
+
+
+class Alive(BaseModel):
+    status: str = "ok"

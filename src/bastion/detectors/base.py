@@ -56,6 +56,13 @@ class Detector(ABC):
     def warm_up(self) -> None:  # noqa: B027 - optional hook, empty by design
         """Load models or data once per process, before the first request."""
 
+    def ready(self) -> Sequence[str]:
+        """What keeps this detector from screening right now, one line per problem; empty
+        when it is ready. Called by ``/readyz`` (so keep it cheap: stat a file, compare a
+        timestamp). Model-backed detectors check that the model loaded and that its file is
+        still the one that was loaded; detectors that need nothing beyond code return ()."""
+        return ()
+
     @abstractmethod
     def detect(self, item: Any, *, subject: str) -> Sequence[Finding]:
         """Return findings about ``item``; raise on failure (the guard fails closed)."""

@@ -8,7 +8,9 @@ need it fail closed at once instead of waiting, and checks that do not need it n
 threads. A call the runner abandons is reported to the detector's ``abandoned`` hook (the
 judges count it as a circuit-breaker failure). Any exception, timeout, full pool, wrong return
 type or content type nobody can screen becomes a ``detector_error`` finding, which the policy
-engine turns into a block.
+engine turns into a block. The one exception is :class:`~bastion.errors.StorageUnavailable`
+(a detector that reads the database while it is down): an outage says nothing about the
+content, so it is raised and the check fails with 503 instead of deciding.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
 from bastion.detectors.base import Detector
+from bastion.errors import StorageUnavailable
 from bastion.findings import DETECTOR_ERROR, Finding
 
 
@@ -136,6 +139,8 @@ class Runner:
             start = time.perf_counter()
             try:
                 result: object = detector.detect(item.content, subject=item.subject)
+            except StorageUnavailable:
+                raise
             except Exception as exc:
                 findings.append(error_finding(detector.name, item.subject, _describe(exc)))
                 continue
@@ -158,6 +163,8 @@ class Runner:
                     error_finding(detector.name, item.subject, _late(None, self.timeout_s))
                 )
                 continue
+            except StorageUnavailable:
+                raise
             except Exception as exc:
                 findings.append(error_finding(detector.name, item.subject, _describe(exc)))
                 continue

@@ -9,11 +9,14 @@ Every screened frame of an animated image is hashed and matched (a match's evide
 ``frame``); ``pdq_hash`` describes the first frame.
 
 It needs the guard's banks: :meth:`Guard.__init__` binds them. Unbound, it raises, and the
-guard fails closed.
+guard fails closed. It is not ready while its bank index has not caught up with the database
+for longer than ``bank_max_staleness_ms`` (a replica matching against an old snapshot would
+miss hashes banked elsewhere).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -24,6 +27,8 @@ from bastion.findings import Finding
 if TYPE_CHECKING:
     from bastion.guard import Guard
     from bastion.hashing.banks import BankService
+
+log = logging.getLogger("bastion.hashing")
 
 HASH_MATCH = "hash_match"
 PDQ_HASH = "pdq_hash"
@@ -41,13 +46,34 @@ class HashMatchDetector(Detector):
     reads_pixels: ClassVar[bool] = False
 
     banks: BankService | None = None
+    max_staleness_s: float = 60.0
 
     def bind(self, guard: Guard) -> None:
         self.banks = guard.banks
+        self.max_staleness_s = guard.settings.bank_max_staleness_ms / 1000
 
     def warm_up(self) -> None:
         if self.banks is not None:
             self.banks.matcher.ensure_current()  # load once; the refresher keeps it fresh
+
+    def ready(self) -> Sequence[str]:
+        if self.banks is None:
+            return ["no banks bound"]
+        matcher = self.banks.matcher
+        try:
+            matcher.ensure_current()  # the refresher applies the feed; interval 0: here
+        except Exception as exc:  # judged by the staleness below; the database check says why
+            log.warning("bank index refresh failed: %s", exc)
+        age = matcher.staleness_s
+        if age is None:
+            return ["the bank index has not been loaded"]
+        if age > self.max_staleness_s:
+            why = f"; last refresh error: {matcher.last_error}" if matcher.last_error else ""
+            return [
+                f"the bank index last caught up {age:.0f} s ago "
+                f"(bank_max_staleness_ms allows {self.max_staleness_s:g} s){why}"
+            ]
+        return ()
 
     def detect(self, item: Any, *, subject: str) -> Sequence[Finding]:
         if self.banks is None:

@@ -106,10 +106,6 @@ class Matcher:
             self._stop.set()
             thread.join(timeout=10)
 
-    def age_s(self) -> float | None:
-        """Seconds since the snapshot last caught up with the feed (None: never loaded)."""
-        return None if self._seq < 0 else time.monotonic() - self._checked
-
     # -- loading and the change feed ----------------------------------------------------------
 
     def load(self) -> None:
@@ -219,6 +215,11 @@ class Matcher:
     @property
     def seq(self) -> int:
         return self._seq
+
+    @property
+    def staleness_s(self) -> float | None:
+        """Seconds since the index last caught up with the database (None: never loaded)."""
+        return None if self._seq < 0 else time.monotonic() - self._checked
 
     def __len__(self) -> int:
         return len(self._index)

@@ -2,20 +2,34 @@
 
 Schema changes go through Alembic migrations (``bastion db upgrade``); ``Database.migrate()``
 runs them on start, so a fresh data directory is ready without a separate step.
+
+A database that cannot be reached or fails underneath a statement (SQLAlchemy's
+``OperationalError``, ``InterfaceError``, a pool timeout) surfaces from :meth:`Database.begin`
+and :meth:`Database.connect` as :class:`~bastion.errors.StorageUnavailable` (503): callers fail
+closed with a typed error and can never mistake an outage for a result. Errors in what was
+asked (an integrity violation) keep their own type.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, InterfaceError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from bastion.errors import ConfigError
+from bastion.errors import ConfigError, StorageUnavailable
+
+log = logging.getLogger("bastion.storage")
+# Seconds a new Postgres connection may take before the attempt fails (an unreachable host
+# must not hold a check, or a readiness probe, for the TCP timeout).
+CONNECT_TIMEOUT_S = 5
+OUTAGE = (OperationalError, InterfaceError, PoolTimeout)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -40,8 +54,9 @@ class Database:
             kwargs["connect_args"] = {"check_same_thread": False}
         elif self.dialect == "postgresql":
             kwargs["pool_pre_ping"] = True
+            kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_S}
             if schema:
-                kwargs["connect_args"] = {"options": f"-csearch_path={schema}"}
+                kwargs["connect_args"]["options"] = f"-csearch_path={schema}"
         try:
             self.engine: Engine = create_engine(parsed, **kwargs)
         except (NoSuchModuleError, ImportError) as exc:
@@ -54,13 +69,26 @@ class Database:
     @contextmanager
     def begin(self) -> Iterator[Connection]:
         """A transaction: committed on success, rolled back on any error."""
-        with self.engine.begin() as connection:
-            yield connection
+        try:
+            with self.engine.begin() as connection:
+                yield connection
+        except OUTAGE as exc:
+            raise _unavailable(exc) from exc
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
-        with self.engine.connect() as connection:
-            yield connection
+        try:
+            with self.engine.connect() as connection:
+                yield connection
+        except OUTAGE as exc:
+            raise _unavailable(exc) from exc
+
+    def ping(self) -> None:
+        """Raise StorageUnavailable unless the database answers. On SQLite this reads the
+        file's header page (``SELECT 1`` would not touch the file at all)."""
+        probe = "PRAGMA schema_version" if self.dialect == "sqlite" else "SELECT 1"
+        with self.connect() as connection:
+            connection.execute(text(probe))
 
     def migrate(self) -> None:
         """Bring the schema to the newest migration (idempotent)."""
@@ -77,3 +105,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _unavailable(exc: Exception) -> StorageUnavailable:
+    log.warning("database unavailable: %s", exc)
+    return StorageUnavailable("the database is unavailable")

@@ -1,11 +1,15 @@
-"""How decisions reach the database.
+"""How decisions reach the database. A decision is committed before it is returned.
 
-``sync``: each check commits its decision before it returns (one fsync per check).
-``background``: checks hand decisions to one writer thread that commits them in batches
-(group commit: one fsync for many decisions, typically within a few milliseconds). Reads
-look at decisions still in flight first, so a decision is readable as soon as it is returned.
-A full queue or a database that keeps failing makes checks raise ``StorageUnavailable``
-(the caller gets an error, never a decision that will silently not be kept).
+``sync``: each check commits its own decision (one transaction and fsync per check).
+``background``: checks hand decisions to one writer thread and wait for it. The thread commits
+everything that queued up while its previous commit ran in one transaction (group commit: one
+fsync for many concurrent checks, no artificial delay), then wakes each waiting check. A check
+returns its decision only after that commit; if the commit fails, or does not finish within
+``wait_s``, the check raises :class:`~bastion.errors.StorageUnavailable` (503) instead.
+
+While the database is failing, the background writer refuses new decisions at once for
+``refuse_s`` after each failure (no caller waits for a connect that is bound to fail), then
+tries again with the next check: service resumes by itself when the database is back.
 """
 
 from __future__ import annotations
@@ -16,22 +20,20 @@ import threading
 import time
 from typing import Protocol
 
-from bastion.errors import BastionError
+from bastion.errors import StorageUnavailable
 from bastion.policy.model import Decision
 from bastion.storage.decisions import DecisionRepository, StoredPrompt
 
+__all__ = ["BackgroundWriter", "DecisionWriter", "StorageUnavailable", "SyncWriter"]
+
 log = logging.getLogger("bastion.storage")
 
-Entry = tuple[Decision, StoredPrompt | None]
-
-
-class StorageUnavailable(BastionError):
-    code = "storage_unavailable"
-    status = 503
+NOT_STORED = "the database is unavailable; the decision was not stored"
 
 
 class DecisionWriter(Protocol):
-    def write(self, decision: Decision, prompt: StoredPrompt | None) -> None: ...
+    def write(self, decision: Decision, prompt: StoredPrompt | None) -> None:
+        """Return once the decision is committed; raise StorageUnavailable if it is not."""
 
     def pending(self, decision_id: str) -> Decision | None: ...
 
@@ -40,12 +42,21 @@ class DecisionWriter(Protocol):
     def close(self) -> None: ...
 
 
+def _unavailable(exc: BaseException) -> StorageUnavailable:
+    if not isinstance(exc, StorageUnavailable):
+        log.error("storing a decision failed", exc_info=exc)
+    return StorageUnavailable(NOT_STORED)
+
+
 class SyncWriter:
     def __init__(self, repository: DecisionRepository) -> None:
         self.repository = repository
 
     def write(self, decision: Decision, prompt: StoredPrompt | None) -> None:
-        self.repository.add(decision, prompt)
+        try:
+            self.repository.add(decision, prompt)
+        except Exception as exc:
+            raise _unavailable(exc) from exc
 
     def pending(self, decision_id: str) -> Decision | None:
         return None
@@ -57,43 +68,61 @@ class SyncWriter:
         return None
 
 
+class _Entry:
+    """One decision waiting for its commit; the writer thread sets ``done`` after it."""
+
+    __slots__ = ("decision", "done", "error", "prompt")
+
+    def __init__(self, decision: Decision, prompt: StoredPrompt | None) -> None:
+        self.decision = decision
+        self.prompt = prompt
+        self.done = threading.Event()
+        self.error: BaseException | None = None
+
+
 class BackgroundWriter:
     def __init__(
         self,
         repository: DecisionRepository,
         *,
         max_batch: int = 256,
-        max_delay_s: float = 0.002,
         max_pending: int = 10_000,
-        retry_s: float = 0.5,
+        wait_s: float = 10.0,
+        refuse_s: float = 0.5,
     ) -> None:
         self.repository = repository
         self.max_batch = max_batch
-        self.max_delay_s = max_delay_s
-        self.retry_s = retry_s
-        self._queue: queue.Queue[Entry | None] = queue.Queue(maxsize=max_pending)
-        self._in_flight: dict[str, Decision] = {}
-        self._lock = threading.Lock()
-        self._idle = threading.Condition(self._lock)
-        self._failing_since: float | None = None
+        self.wait_s = wait_s
+        self.refuse_s = refuse_s
+        self._queue: queue.Queue[_Entry | None] = queue.Queue(maxsize=max_pending)
+        self._refuse_until = 0.0  # monotonic time until which new decisions are refused
+        self._closed = False
         self._thread = threading.Thread(target=self._run, name="bastion-writer", daemon=True)
         self._thread.start()
 
+    @property
+    def failing(self) -> bool:
+        """True while the last commit failed and new decisions are refused."""
+        return time.monotonic() < self._refuse_until
+
     def write(self, decision: Decision, prompt: StoredPrompt | None) -> None:
-        if self._failing_since is not None and time.monotonic() - self._failing_since > 30:
-            raise StorageUnavailable("the database has been failing for 30 s; refusing checks")
-        with self._lock:
-            self._in_flight[decision.id] = decision
+        if self._closed:
+            raise StorageUnavailable("the decision writer is closed")
+        if self.failing:
+            raise StorageUnavailable(NOT_STORED)
+        entry = _Entry(decision, prompt)
         try:
-            self._queue.put_nowait((decision, prompt))
+            self._queue.put_nowait(entry)
         except queue.Full:
-            with self._lock:
-                self._in_flight.pop(decision.id, None)
             raise StorageUnavailable("too many decisions waiting to be stored") from None
+        if not entry.done.wait(self.wait_s):
+            raise StorageUnavailable(f"the decision was not stored within {self.wait_s:g} s")
+        if entry.error is not None:
+            raise _unavailable(entry.error) from entry.error
 
     def pending(self, decision_id: str) -> Decision | None:
-        with self._lock:
-            return self._in_flight.get(decision_id)
+        """Always None: a decision is committed before anyone sees its id."""
+        return None
 
     def _run(self) -> None:
         while True:
@@ -101,11 +130,10 @@ class BackgroundWriter:
             if first is None:
                 return
             batch = [first]
-            deadline = time.monotonic() + self.max_delay_s
             stop = False
             while len(batch) < self.max_batch:
                 try:
-                    item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+                    item = self._queue.get_nowait()
                 except queue.Empty:
                     break
                 if item is None:
@@ -116,33 +144,38 @@ class BackgroundWriter:
             if stop:
                 return
 
-    def _commit(self, batch: list[Entry]) -> None:
-        while True:
-            try:
-                self.repository.add_many(batch)
-            except Exception:
-                if self._failing_since is None:
-                    self._failing_since = time.monotonic()
-                log.exception("storing %d decision(s) failed; retrying", len(batch))
-                time.sleep(self.retry_s)
-                continue
-            self._failing_since = None
-            with self._lock:
-                for decision, _ in batch:
-                    self._in_flight.pop(decision.id, None)
-                self._idle.notify_all()
+    def _commit(self, batch: list[_Entry]) -> None:
+        if self.failing:  # queued before the failure was known: do not wait for it again
+            self._finish(batch, StorageUnavailable(NOT_STORED))
             return
+        try:
+            self.repository.add_many([(entry.decision, entry.prompt) for entry in batch])
+        except StorageUnavailable as exc:
+            self._refuse_until = time.monotonic() + self.refuse_s
+            log.error("storing %d decision(s) failed: %s", len(batch), exc.__cause__ or exc)
+            self._finish(batch, exc)
+            return
+        except Exception as exc:
+            if len(batch) > 1:  # one bad row must not fail the checks batched with it
+                for entry in batch:
+                    self._commit([entry])
+                return
+            self._finish(batch, exc)
+            return
+        self._finish(batch, None)
+
+    @staticmethod
+    def _finish(batch: list[_Entry], error: BaseException | None) -> None:
+        for entry in batch:
+            entry.error = error
+            entry.done.set()
 
     def flush(self, timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
-        with self._lock:
-            while self._in_flight:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise StorageUnavailable(f"{len(self._in_flight)} decision(s) not yet stored")
-                self._idle.wait(remaining)
+        """Nothing to wait for: every decision returned so far is committed."""
+        return None
 
     def close(self) -> None:
-        self.flush()
+        """Commit what is queued, then stop the thread."""
+        self._closed = True
         self._queue.put(None)
-        self._thread.join(timeout=10)
+        self._thread.join(timeout=self.wait_s)

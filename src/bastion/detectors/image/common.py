@@ -47,6 +47,9 @@ class ImageDetector(Detector):
     def warm_up(self) -> None:
         self._loader.warm_up()
 
+    def ready(self) -> Sequence[str]:
+        return self._loader.problems()
+
     @abstractmethod
     def load(self) -> Any:
         """Load the model(s); raise ModelUnavailable when a file is missing or broken."""

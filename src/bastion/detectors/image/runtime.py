@@ -4,6 +4,10 @@ Weights come only from installed packages (located through package metadata, wit
 the package) or from an explicit path in a detector's options; nothing is downloaded. A session
 is created once per (file, thread count) and reused by every detector and thread: onnxruntime's
 ``run`` is safe to call concurrently.
+
+Every model file a detector's load reads is stamped (size, modification time) when it is
+located; :meth:`Loader.problems` compares the stamps with the files on disk, so readiness
+fails when a model file the process loaded has since gone missing or been replaced.
 """
 
 from __future__ import annotations
@@ -11,7 +15,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -22,6 +28,64 @@ T = TypeVar("T")
 
 class ModelUnavailable(RuntimeError):
     """A model file is missing, unreadable or not the model it should be."""
+
+
+@dataclass(frozen=True, slots=True)
+class FileStamp:
+    """A model file as it was when it was loaded."""
+
+    path: Path
+    size: int
+    mtime_ns: int
+
+    @classmethod
+    def of(cls, path: Path) -> FileStamp:
+        stat = path.stat()
+        return cls(path, stat.st_size, stat.st_mtime_ns)
+
+    def problem(self) -> str | None:
+        """None while the file on disk is still the one loaded, else what changed."""
+        try:
+            now = FileStamp.of(self.path)
+        except OSError:
+            return f"model file {self.path} is missing (it was loaded from there)"
+        if now.size != self.size:
+            return (
+                f"model file {self.path} is {now.size} bytes; {self.size} bytes were loaded "
+                "(replaced or corrupt)"
+            )
+        if now.mtime_ns != self.mtime_ns:
+            return f"model file {self.path} was modified after it was loaded"
+        return None
+
+
+_reads = threading.local()
+
+
+@contextmanager
+def recording() -> Iterator[dict[Path, FileStamp]]:
+    """Collect the stamps of every model file located in this thread within the block."""
+    stack: list[dict[Path, FileStamp]] = _reads.__dict__.setdefault("stack", [])
+    seen: dict[Path, FileStamp] = {}
+    stack.append(seen)
+    try:
+        yield seen
+    finally:
+        stack.pop()
+
+
+def _note(stamps: Iterable[FileStamp]) -> None:
+    for seen in _reads.__dict__.get("stack", ()):
+        for stamp in stamps:
+            seen.setdefault(stamp.path, stamp)
+
+
+def _located(path: Path) -> Path:
+    try:
+        _note([FileStamp.of(path)])
+    except OSError as exc:
+        raise ModelUnavailable(f"model file {path} cannot be read: {exc}") from exc
+    return path
 
 
 def package_file(package: str, relative: str) -> Path:
@@ -35,7 +99,7 @@ def package_file(package: str, relative: str) -> Path:
     path = Path(str(dist.locate_file(relative)))
     if not path.is_file():
         raise ModelUnavailable(f"model file {path} (from package {package}) is missing")
-    return path
+    return _located(path)
 
 
 def model_file(explicit: Path | None, package: str, relative: str) -> Path:
@@ -43,7 +107,7 @@ def model_file(explicit: Path | None, package: str, relative: str) -> Path:
         return package_file(package, relative)
     if not explicit.is_file():
         raise ModelUnavailable(f"model file {explicit} is missing")
-    return explicit
+    return _located(explicit)
 
 
 def verify_sha256(path: Path, expected: str) -> None:
@@ -57,6 +121,7 @@ class ModelStore:
 
     def __init__(self) -> None:
         self._models: dict[tuple[Any, ...], Any] = {}
+        self._files: dict[tuple[Any, ...], tuple[FileStamp, ...]] = {}
         self._building: dict[tuple[Any, ...], threading.Lock] = {}
         self._lock = threading.Lock()
 
@@ -65,15 +130,19 @@ class ModelStore:
         load another), and concurrent first uses of one key wait for a single build."""
         with self._lock:
             if key in self._models:
+                _note(self._files.get(key, ()))
                 return self._models[key]  # type: ignore[no-any-return]
             building = self._building.setdefault(key, threading.Lock())
         with building:
             with self._lock:
                 if key in self._models:
+                    _note(self._files.get(key, ()))
                     return self._models[key]  # type: ignore[no-any-return]
-            model = build()
+            with recording() as seen:
+                model = build()
             with self._lock:
                 self._models[key] = model
+                self._files[key] = tuple(seen.values())
             return model
 
     def session(self, path: Path, threads: int, *, optimize: str = "all") -> Any:
@@ -90,6 +159,7 @@ class ModelStore:
     def clear(self) -> None:
         with self._lock:
             self._models.clear()
+            self._files.clear()
             self._building.clear()
 
 
@@ -136,6 +206,7 @@ class Loader(Generic[T]):
         self._name = name
         self._load = load
         self._value: T | None = None
+        self._files: tuple[FileStamp, ...] = ()
         self._lock = threading.Lock()
 
     def warm_up(self) -> None:
@@ -147,5 +218,16 @@ class Loader(Generic[T]):
     def get(self) -> T:
         with self._lock:
             if self._value is None:
-                self._value = self._load()
+                with recording() as seen:
+                    self._value = self._load()
+                self._files = tuple(seen.values())
             return self._value
+
+    def problems(self) -> list[str]:
+        """Why the model cannot serve (load failed, a loaded file gone or replaced); empty
+        when it can. A model that failed to load is tried again here."""
+        try:
+            self.get()
+        except Exception as exc:
+            return [f"cannot load its model: {exc}"]
+        return [problem for problem in (f.problem() for f in self._files) if problem]
