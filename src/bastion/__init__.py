@@ -40,4 +40,4 @@ __all__ = [
     "Severity",
     "Surface",
 ]
-__version__ = "0.1.0"
+from bastion.version import __version__ as __version__

@@ -2,7 +2,9 @@
 
 Knows no HTTP and no SQL: adapters (API, CLI, web) call it; storage sits behind repositories.
 Every check goes through :meth:`Guard._check`: run the detectors, evaluate the policy, store
-the decision, then run the effects (banking hashes, opening cases, …) in order.
+the decision, then run the effects (banking hashes, opening cases, …) in order. What a Guard
+is made of is built by the composition root, :mod:`bastion.composition`; detectors and
+effects never see the Guard.
 """
 
 from __future__ import annotations
@@ -11,27 +13,19 @@ import hashlib
 import hmac
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import timedelta
-from functools import cached_property
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from bastion.clock import Clock, SystemClock
+from bastion.clock import Clock
+from bastion.components import Components
+from bastion.composition import build_components, workflow_service
 from bastion.content import Image, Prompt
 from bastion.decode import ImageLimits
-from bastion.detectors.base import Detector
 from bastion.detectors.image import delta
-from bastion.detectors.registry import Registry, default_registry
+from bastion.detectors.registry import Registry
 from bastion.detectors.runner import Item, Runner
-from bastion.errors import (
-    AlreadyPaired,
-    InputTooLarge,
-    InvalidInput,
-    NotAnOutputDecision,
-    NotFound,
-    OutputMismatch,
-    OutputNotAllowed,
-)
+from bastion.errors import AlreadyPaired, InvalidInput, NotFound
 from bastion.findings import (
     DETECTOR_ERROR,
     SUBJECT_OUTPUT,
@@ -40,59 +34,34 @@ from bastion.findings import (
     Finding,
     input_image_subject,
 )
-from bastion.hashing.banks import BankService
-from bastion.policy.engine import evaluate
-from bastion.policy.loader import check_labels, load_policy
-from bastion.policy.model import Action, Decision, Surface, combine, new_id
-from bastion.policy.rules import Policy
+from bastion.image_intake import ImageIntake
+from bastion.policy.decide import CALLER_CONTEXT_KEYS, caller_context, decide
+from bastion.policy.loader import check_labels
+from bastion.policy.model import Action, Decision, Surface, new_id
+from bastion.provenance.binding import check_markable
 from bastion.settings import Settings
-from bastion.storage.db import Database
 from bastion.storage.decisions import DecisionRepository, StoredPrompt
 from bastion.storage.pairings import Pairing, PairingRepository
 from bastion.storage.writer import BackgroundWriter, DecisionWriter, SyncWriter
 
 if TYPE_CHECKING:
     from bastion.provenance.service import MarkedImage, Provenance, ProvenanceReport
+    from bastion.workflow.service import Workflow
 
-# Context keys a caller may set; everything else is rejected so typos do not pass silently.
-CALLER_CONTEXT_KEYS = frozenset({"verified_adult", "user_id", "platform", "feature"})
+__all__ = ["CALLER_CONTEXT_KEYS", "DERIVED_LABELS", "Components", "Guard"]
+
 # Labels the guard derives itself from other findings (policy vocabulary too).
 DERIVED_LABELS = frozenset({delta.LABEL})
 
 
-class Effect(Protocol):
-    """Something done after a decision is stored (bank a hash, open a case, write audit).
-
-    An effect must not change the decision. If it raises, the check raises: the caller sees
-    an error instead of a decision whose consequences silently did not happen.
-    """
-
-    name: str
-
-    def after(self, guard: Guard, decision: Decision, items: Sequence[Item]) -> None: ...
-
-
-@dataclass
-class Components:
-    """What a Guard is made of; built once per process by :meth:`Guard.from_settings`."""
-
-    settings: Settings
-    db: Database
-    policy: Policy
-    detectors: Sequence[Detector]
-    secret: bytes
-    # Every label any registered detector can emit (enabled or not): the policy's vocabulary.
-    known_labels: frozenset[str] = frozenset()
-    effects: Sequence[Effect] = ()
-    banks: BankService | None = None
-
-
 class Guard:
-    def __init__(self, components: Components, *, clock: Clock | None = None) -> None:
+    def __init__(self, components: Components) -> None:
+        self.components = components
         self.settings = components.settings
         self.db = components.db
         self.policy = components.policy
-        self.clock = clock or SystemClock()
+        self.clock: Clock = components.context.clock
+        self.banks = components.banks
         self._secret = components.secret
         self.effects = tuple(components.effects)
         self.decisions = DecisionRepository(self.db)
@@ -102,24 +71,24 @@ class Guard:
             if self.settings.decision_writes == "background"
             else SyncWriter(self.decisions)
         )
-        self.banks = components.banks or BankService(self.db, clock=self.clock)
         known = {label for d in components.detectors for label in d.labels}
         check_labels(
             self.policy, known | components.known_labels | DERIVED_LABELS | {DETECTOR_ERROR}
         )
         for detector in components.detectors:
-            detector.bind(self)
+            detector.bind(components.context)
         for detector in components.detectors:
             detector.warm_up()
-        # Each check decodes its images once (Image.prepare), making only the views its
-        # detectors read: analysis RGB for pixel detectors, luma for the hash detector.
-        self._views = {surface: _views(components.detectors, surface) for surface in Surface}
+        self.image_limits = ImageLimits.from_settings(self.settings)
+        # Each check decodes its images once, making only the views its detectors read.
+        self.intake = ImageIntake(
+            components.detectors, self.image_limits, max_bytes=self.settings.image_max_bytes
+        )
         self.runner = Runner(
             components.detectors,
             timeout_s=self.settings.detector_timeout_ms / 1000,
             threads=self.settings.detector_threads,
         )
-        self.image_limits = ImageLimits.from_settings(self.settings)
         self.delta_config = delta.DeltaConfig(
             nsfw_margin=self.settings.edit_delta_nsfw_margin,
             min_region_score=self.settings.edit_delta_min_region_score,
@@ -143,36 +112,14 @@ class Guard:
         clock: Clock | None = None,
         migrate: bool = True,
     ) -> Guard:
-        from bastion.bootstrap import prepare_data_dir
+        """A guard and everything it uses, built by the composition root."""
+        return cls(build_components(settings, registry=registry, clock=clock, migrate=migrate))
 
-        prepare_data_dir(settings)
-        db = Database(settings.resolved_database_url)
-        if migrate:
-            db.migrate()
-        registry = registry or default_registry()
-        detectors = registry.create(settings.detectors, settings.detector_options)
-        from bastion.hashing.staydown import StayDownEffect
-        from bastion.workflow.effects import OpenCaseEffect
-
-        banks = BankService(
-            db,
-            clock=clock,
-            min_quality=settings.hash_min_quality,
-            sync_interval_s=settings.bank_sync_interval_ms / 1000,
-            limits=ImageLimits.from_settings(settings),
-        )
-        components = Components(
-            settings=settings,
-            db=db,
-            policy=load_policy(settings.policy_file),
-            detectors=detectors,
-            secret=settings.resolved_secret(),
-            known_labels=registry.labels(),
-            # Bank blocked images first, then turn blocked or held content into cases.
-            effects=((StayDownEffect(),) if settings.stay_down else ()) + (OpenCaseEffect(),),
-            banks=banks,
-        )
-        return cls(components, clock=clock)
+    def workflow(self, **kwargs: Any) -> Workflow:
+        """A DSA workflow over this guard's database, banks and clock (see
+        :func:`bastion.composition.workflow_service` for the options)."""
+        kwargs.setdefault("clock", self.clock)
+        return workflow_service(self.settings, self.db, self.banks, **kwargs)
 
     def close(self) -> None:
         """Store every decision still in flight, stop the workers, release the database."""
@@ -350,17 +297,15 @@ class Guard:
         stored = self._stored_prompt(prompt, decision) if prompt is not None else None
         self.writer.write(decision, stored)
         for effect in self.effects:
-            effect.after(self, decision, items)
+            effect.after(decision, items)
         return decision
 
     # -- provenance ---------------------------------------------------------------------------
 
-    @cached_property
+    @property
     def provenance(self) -> Provenance:
         """Watermark and C2PA services (built on first use: they load OpenCV and c2pa)."""
-        from bastion.provenance.service import Provenance
-
-        return Provenance(self.settings, self.db, self.clock)
+        return self.components.context.provenance()
 
     def mark(
         self,
@@ -385,26 +330,7 @@ class Guard:
             if not isinstance(decision, Decision | str):
                 raise InvalidInput("decision must be a Decision or a decision id", field="decision")
             stored = self.get_decision(decision if isinstance(decision, str) else decision.id)
-            if principal is not None and stored.principal != principal:
-                raise NotFound(f"no decision with id {stored.id!r}", field="decision_id")
-            if stored.surface is not Surface.OUTPUT:
-                raise NotAnOutputDecision(
-                    f"decision {stored.id} is a {stored.surface.value} decision; only the "
-                    "output's own output check (POST /v1/outputs/check) can mark it",
-                    field="decision_id",
-                )
-            if stored.action is not Action.ALLOW:
-                raise OutputNotAllowed(
-                    f"decision {stored.id} is {stored.action.value}; only allowed outputs are "
-                    "marked",
-                    field="decision_id",
-                )
-            if stored.content_sha256 != hashlib.sha256(data).hexdigest():
-                raise OutputMismatch(
-                    f"decision {stored.id} was taken about other bytes; mark exactly the "
-                    "image that was checked",
-                    field="image",
-                )
+            check_markable(stored, data, principal=principal)
             decision_id = stored.id
         return self.provenance.mark(
             data, decision_id, generator=generator or self.settings.generator_name
@@ -422,52 +348,7 @@ class Guard:
     # -- internals ----------------------------------------------------------------------------
 
     def _image(self, image: bytes | Image, field: str, surface: Surface | None) -> Image:
-        """Accept, sniff and decode an image within the limits; every failure is typed.
-
-        The image is decoded once into the views ``surface``'s detectors read; ``None``
-        leaves decoding to whoever reads it (provenance decodes at full resolution). More
-        frames than ``image_screened_frames`` are sampled on uploads and refused on the
-        generation and output paths (fail closed: not every frame could be screened)."""
-        try:
-            if isinstance(image, Image):
-                image = image.with_limits(self.image_limits)
-            elif isinstance(image, bytes | bytearray | memoryview):
-                image = Image.from_bytes(
-                    bytes(image), max_bytes=self.settings.image_max_bytes, limits=self.image_limits
-                )
-            else:
-                raise InvalidInput(f"{field} must be bytes, got {type(image).__name__}")
-            if surface is not None:
-                frames = image.header().frames
-                screened = self.image_limits.screened_frames
-                if surface is not Surface.UPLOAD and frames > screened:
-                    raise InputTooLarge(
-                        f"animated image has {frames} frames; {surface.value} checks screen "
-                        f"every frame and accept at most {screened} (image_screened_frames)"
-                    )
-                rgb, luma = self._views[surface]
-                image.prepare(rgb=rgb, luma=luma)
-        except InvalidInput as exc:
-            exc.field = field
-            raise
-        return image
-
-    def _context(self, surface: Surface, context: Mapping[str, Any] | None) -> dict[str, Any]:
-        given = dict(context or {})
-        unknown = sorted(set(given) - CALLER_CONTEXT_KEYS)
-        if unknown:
-            raise InvalidInput(
-                f"unknown context key(s): {', '.join(unknown)}; "
-                f"allowed: {', '.join(sorted(CALLER_CONTEXT_KEYS))}",
-                field="context",
-            )
-        if "verified_adult" in given and not isinstance(given["verified_adult"], bool):
-            raise InvalidInput("context.verified_adult must be true or false", field="context")
-        # A caller can only unlock adult content when the operator allows it.
-        if not self.settings.allow_verified_adult_content:
-            given.pop("verified_adult", None)
-        given["surface"] = surface.value
-        return given
+        return self.intake.accept(image, field, surface)
 
     def _decide(
         self,
@@ -477,23 +358,11 @@ class Guard:
         *,
         request_id: str | None = None,
     ) -> Decision:
-        reasons = evaluate(
-            self.policy, findings, surface=surface, context=self._context(surface, context)
+        given = caller_context(
+            surface, context, allow_verified_adult=self.settings.allow_verified_adult_content
         )
-        action, severity = combine(reasons)
-        language = next(
-            (str(f.evidence["language"]) for f in findings if f.label == "language"), None
-        )
-        return Decision(
-            action=action,
-            severity=severity,
-            surface=surface,
-            reasons=tuple(reasons),
-            findings=tuple(findings),
-            policy=self.policy.name,
-            request_id=request_id,
-            language=language,
-            created_at=self.clock.now(),
+        return decide(
+            self.policy, findings, surface, given, now=self.clock.now(), request_id=request_id
         )
 
     def prompt_hash(self, prompt: Prompt) -> str:
@@ -513,15 +382,3 @@ class Guard:
     def get_decision(self, decision_id: str) -> Decision:
         pending = self.writer.pending(decision_id)
         return pending if pending is not None else self.decisions.get(decision_id)
-
-
-def _views(detectors: Sequence[Detector], surface: Surface) -> tuple[bool, bool]:
-    """(analysis RGB, luma): the views the image detectors of ``surface`` read."""
-    readers = [
-        d
-        for d in detectors
-        if issubclass(Image, d.accepts) and (d.surfaces is None or surface.value in d.surfaces)
-    ]
-    rgb = any(d.reads_pixels for d in readers)
-    luma = any(not d.reads_pixels for d in readers)
-    return rgb or not luma, luma

@@ -68,7 +68,7 @@ def test_blocked_output_is_banked_by_the_effect(guard: Guard) -> None:
         action=Action.BLOCK, severity=Severity.HIGH, surface=Surface.OUTPUT, reasons=(reason,)
     )
     item = Item(Image.from_bytes(output, max_bytes=10**8), SUBJECT_OUTPUT)
-    StayDownEffect().after(guard, decision, [item])
+    StayDownEffect(guard.banks).after(decision, [item])
     (entry,) = guard.banks.entries("blocked_generations")
     assert entry.source == "guard:blocked_output"
     assert entry.decision_id == decision.id
@@ -84,12 +84,11 @@ def test_blocked_output_is_banked_by_the_effect(guard: Guard) -> None:
 def test_allowed_and_generation_decisions_bank_nothing(guard: Guard) -> None:
     data = encode(photo("rocket"))
     item = Item(Image.from_bytes(data, max_bytes=10**8), SUBJECT_OUTPUT)
-    effect = StayDownEffect()
+    effect = StayDownEffect(guard.banks)
     effect.after(
-        guard, Decision(action=Action.ALLOW, severity=Severity.NONE, surface=Surface.OUTPUT), [item]
+        Decision(action=Action.ALLOW, severity=Severity.NONE, surface=Surface.OUTPUT), [item]
     )
     effect.after(
-        guard,
         Decision(action=Action.BLOCK, severity=Severity.HIGH, surface=Surface.GENERATION),
         [item],
     )

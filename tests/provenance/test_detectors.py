@@ -39,8 +39,9 @@ def test_detectors_are_registered() -> None:
 
 def test_reupload_of_a_marked_output_is_labelled_and_linked(upload_guard: Guard) -> None:
     marking_guard = upload_guard
-    decision = marking_guard.check_generation("a lighthouse, oil painting")
-    marked = marking_guard.mark(images.encode(images.photo("astronaut")), decision)
+    output = images.encode(images.photo("astronaut"))
+    decision = marking_guard.check_output(output)
+    marked = marking_guard.mark(output, decision)
     upload = scan(marking_guard, marked.data)
     assert upload.action is Action.ALLOW
     assert upload.rules == ["ai_generated_content"]
@@ -74,7 +75,7 @@ def test_tampered_manifest_is_reported_but_not_believed(marking_guard: Guard) ->
     tampered = bytearray(marked.data)
     tampered[len(tampered) * 3 // 4] ^= 0x55
     detector = C2paDetector()
-    detector.bind(marking_guard)
+    detector.bind(marking_guard.components.context)
     findings = detector.detect(as_image(bytes(tampered)), subject=SUBJECT_UPLOAD)
     assert [f.label for f in findings] == ["c2pa_manifest"]
     assert findings[0].evidence["state"] == "invalid"

@@ -266,7 +266,7 @@ def test_concurrent_transactions_commit_out_of_order(
 def test_the_guards_workflow_and_the_cli_use_the_banks(guard: Guard, tmp_path: Path) -> None:
     from bastion.cli.workflow import _workflow
 
-    wf = Workflow.from_guard(guard)
+    wf = guard.workflow()
     assert isinstance(wf.stay_down, BankStayDown)
     assert wf.stay_down.banks is guard.banks
     cli = _workflow(guard.settings.data_dir)

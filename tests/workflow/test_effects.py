@@ -18,7 +18,7 @@ from bastion.workflow.cases import ItemInput
 from bastion.workflow.decisions import DecisionInput
 from bastion.workflow.detector import RemovedContentDetector
 from bastion.workflow.effects import FALLBACK_CATEGORY, OpenCaseEffect
-from bastion.workflow.service import PUBLIC, Workflow
+from bastion.workflow.service import PUBLIC
 from tests.workflow.conftest import CYBER_W, MOD_A, MOD_B, tidk_notice
 
 REMOVE = DecisionInput(
@@ -30,7 +30,7 @@ REMOVE = DecisionInput(
 
 
 def test_blocked_upload_becomes_a_case(guard: Guard) -> None:
-    wf = Workflow.from_guard(guard, auto_dispatch=False)
+    wf = guard.workflow(auto_dispatch=False)
     finding = Finding("pdq_bank", "bank_match", 1.0)
     decision = Decision(
         action=Action.BLOCK,
@@ -50,9 +50,9 @@ def test_blocked_upload_becomes_a_case(guard: Guard) -> None:
         content_sha256="aa" * 32,
     )
     effect = OpenCaseEffect(wf)
-    effect.after(guard, decision, [])
+    effect.after(decision, [])
     effect.after(
-        guard, Decision(Action.ALLOW, Severity.NONE, Surface.UPLOAD, content_sha256="bb" * 32), []
+        Decision(Action.ALLOW, Severity.NONE, Surface.UPLOAD, content_sha256="bb" * 32), []
     )
     found = queue.queue(wf)
     assert len(found) == 1
@@ -76,7 +76,7 @@ def test_a_known_csam_match_is_a_child_safety_case_kept_as_hashes(guard: Guard) 
     upload = jpeg(sample_photo("coins"), quality=60)
     decision = guard.scan_upload(upload)
     assert decision.rules == ["known_csam_hash"]
-    wf = Workflow.from_guard(guard, auto_dispatch=False)
+    wf = guard.workflow(auto_dispatch=False)
     (case,) = queue.queue(wf)
     assert case["child_safety"] is True
     assert case["priority"] == 0
@@ -103,7 +103,7 @@ def test_a_held_upload_is_a_case_and_repeats_do_not_flood_it(guard: Guard) -> No
     guard.banks.add_image("watch", CAMERA, added_by="t")
     for _ in range(3):
         assert guard.scan_upload(CAMERA).action is Action.REVIEW
-    wf = Workflow.from_guard(guard, auto_dispatch=False)
+    wf = guard.workflow(auto_dispatch=False)
     (case,) = queue.queue(wf)
     assert case["child_safety"] is False
     assert case["category"] == FALLBACK_CATEGORY
@@ -111,13 +111,13 @@ def test_a_held_upload_is_a_case_and_repeats_do_not_flood_it(guard: Guard) -> No
 
 
 def test_critical_or_escalated_decisions_are_child_safety_first(guard: Guard) -> None:
-    wf = Workflow.from_guard(guard, auto_dispatch=False)
+    wf = guard.workflow(auto_dispatch=False)
     effect = OpenCaseEffect(wf)
     reason = Reason("custom_critical", "d", Action.BLOCK, Severity.CRITICAL, (), FALLBACK_CATEGORY)
     data = jpeg(sample_photo("rocket"))
     output = Item(Image.from_bytes(data, max_bytes=10**8), SUBJECT_OUTPUT)
     decision = Decision(Action.BLOCK, Severity.CRITICAL, Surface.OUTPUT, reasons=(reason,))
-    effect.after(guard, decision, [output])
+    effect.after(decision, [output])
     (case,) = queue.queue(wf)
     assert case["child_safety"] is True
     assert case["priority"] == 0
@@ -133,7 +133,7 @@ def test_an_exact_copy_of_removed_content_is_blocked_until_the_reversal(guard: G
         issued.append(f"token-{len(issued)}")
         return issued[-1]
 
-    wf = Workflow.from_guard(guard, auto_dispatch=False, new_token=token)
+    wf = guard.workflow(auto_dispatch=False, new_token=token)
     sha = hashlib.sha256(CAMERA).hexdigest()
     with wf.db.begin() as conn:  # known by its SHA-256 only: no PDQ to bank
         cases.resolve_item(conn, wf, ItemInput(content_id="img-1", sha256=sha, account_id="acct-1"))

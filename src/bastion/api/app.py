@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from bastion import __version__
-from bastion.api import errors, intake
+from bastion.api import errors, middleware
 from bastion.api.limits import BodyLimit
 from bastion.api.routes import (
     banks,
@@ -22,6 +21,7 @@ from bastion.api.routes import (
 from bastion.guard import Guard
 from bastion.settings import Settings
 from bastion.storage.keys import ApiKeyRepository
+from bastion.version import __version__
 from bastion.web import routes as web
 
 ROUTERS = (
@@ -58,6 +58,6 @@ def create_app(settings: Settings | None = None, *, guard: Guard | None = None) 
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
-    intake.install(app, settings)
+    middleware.install(app, settings)
     app.add_middleware(BodyLimit, max_bytes=settings.request_max_bytes)
     return app

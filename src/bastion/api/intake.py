@@ -16,9 +16,6 @@ from bastion.api.limits import BodyRefused, run_guarded
 from bastion.errors import AuthError
 
 if TYPE_CHECKING:
-    from fastapi import FastAPI
-
-    from bastion.settings import Settings
     from bastion.storage.keys import ApiKey
 
 # The routes anyone may call without a key: each is rate limited per client address.
@@ -103,14 +100,3 @@ class ReadTimeout:
             return message
 
         await run_guarded(self.app, scope, timed_receive, send)
-
-
-def install(app: FastAPI, settings: Settings) -> None:
-    """Add the intake middleware. Starlette runs the last added first: read timeout, then
-    rate limits and the challenge, then idempotency, then the routes."""
-    from bastion.api.idempotency import Idempotency
-    from bastion.api.ratelimit import RateLimit
-
-    app.add_middleware(Idempotency, ttl_hours=settings.idempotency_ttl_hours)
-    app.add_middleware(RateLimit, settings=settings)
-    app.add_middleware(ReadTimeout, seconds=settings.request_read_timeout_seconds)

@@ -15,7 +15,7 @@ from bastion.workflow.service import PUBLIC, Actor, Workflow
 def get_workflow(request: Request) -> Workflow:
     workflow: Workflow | None = getattr(request.app.state, "workflow", None)
     if workflow is None:
-        workflow = Workflow.from_guard(get_guard(request), background_dispatch=True)
+        workflow = get_guard(request).workflow(background_dispatch=True)
         request.app.state.workflow = workflow
     return workflow
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from bastion.findings import Finding
 
 if TYPE_CHECKING:
-    from bastion.guard import Guard
+    from bastion.detectors.context import DetectorContext
 
 
 class DetectorConfig(BaseModel):
@@ -49,9 +49,9 @@ class Detector(ABC):
     def __init__(self, config: DetectorConfig | None = None) -> None:
         self.config = config if config is not None else self.Config()
 
-    def bind(self, guard: Guard) -> None:  # noqa: B027 - optional hook, empty by design
-        """Receive the guard's shared services before warm-up: ``guard.settings`` (e.g. model
-        thread counts), ``guard.db``, ``guard.banks``. The one hook a detector gets."""
+    def bind(self, context: DetectorContext) -> None:  # noqa: B027 - optional, empty by design
+        """Receive the process's shared services before warm-up (settings, database, banks,
+        clock, provenance: :class:`~bastion.detectors.context.DetectorContext`)."""
 
     def warm_up(self) -> None:  # noqa: B027 - optional hook, empty by design
         """Load models or data once per process, before the first request."""

@@ -8,7 +8,8 @@ policy decide what a match means (``bank_kind``: csam and ncii block, …).
 Every screened frame of an animated image is hashed and matched (a match's evidence names its
 ``frame``); ``pdq_hash`` describes the first frame.
 
-It needs the guard's banks: :meth:`Guard.__init__` binds them. Unbound, it raises, and the
+It needs the process's banks (``DetectorContext``, given to :meth:`bind`). Unbound, it
+raises, and the
 guard fails closed. It is not ready while its bank index has not caught up with the database
 for longer than ``bank_max_staleness_ms`` (a replica matching against an old snapshot would
 miss hashes banked elsewhere).
@@ -25,7 +26,7 @@ from bastion.detectors.base import Detector
 from bastion.findings import Finding
 
 if TYPE_CHECKING:
-    from bastion.guard import Guard
+    from bastion.detectors.context import DetectorContext
     from bastion.hashing.banks import BankService
 
 log = logging.getLogger("bastion.hashing")
@@ -48,9 +49,9 @@ class HashMatchDetector(Detector):
     banks: BankService | None = None
     max_staleness_s: float = 60.0
 
-    def bind(self, guard: Guard) -> None:
-        self.banks = guard.banks
-        self.max_staleness_s = guard.settings.bank_max_staleness_ms / 1000
+    def bind(self, context: DetectorContext) -> None:
+        self.banks = context.banks
+        self.max_staleness_s = context.settings.bank_max_staleness_ms / 1000
 
     def warm_up(self) -> None:
         if self.banks is not None:

@@ -25,7 +25,7 @@ from bastion.hashing.model import BankKind
 from bastion.policy.model import Action, Decision, Surface
 
 if TYPE_CHECKING:
-    from bastion.guard import Guard
+    from bastion.hashing.banks import BankService
 
 log = logging.getLogger("bastion.hashing")
 
@@ -36,7 +36,10 @@ SAME_IMAGE_DISTANCE = 4
 class StayDownEffect:
     name = "stay_down"
 
-    def after(self, guard: Guard, decision: Decision, items: Sequence[Item]) -> None:
+    def __init__(self, banks: BankService) -> None:
+        self.banks = banks
+
+    def after(self, decision: Decision, items: Sequence[Item]) -> None:
         # Only a block about the content stays down: one that a detector failure alone
         # caused (an outage, a timeout) says nothing about the image and is never banked.
         if decision.content_action is not Action.BLOCK or decision.surface not in (
@@ -53,11 +56,9 @@ class StayDownEffect:
             try:
                 image = luma_of(item.content)
                 if decision.surface is Surface.OUTPUT:
-                    guard.banks.add_blocked_generation(
-                        image, decision_id=decision.id, labels=labels
-                    )
+                    self.banks.add_blocked_generation(image, decision_id=decision.id, labels=labels)
                 else:
-                    guard.banks.add_removed(
+                    self.banks.add_removed(
                         image,
                         decision_id=decision.id,
                         labels=labels,

@@ -26,9 +26,9 @@ import c2pa
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from bastion import __version__
 from bastion.errors import ConfigError
 from bastion.provenance.watermark import Payload
+from bastion.version import __version__
 
 IPTC = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 TRAINED_ALGORITHMIC_MEDIA = IPTC + "trainedAlgorithmicMedia"

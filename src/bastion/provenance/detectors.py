@@ -2,7 +2,7 @@
 
 They describe content rather than screen it for harm (``screens = False``), so an image that
 only they can read still fails closed for want of a real image detector. They need the
-guard's watermark key and storage, which :meth:`bind` provides.
+process's watermark key and storage, which :meth:`bind` provides (``DetectorContext``).
 
 Labels:
 
@@ -27,7 +27,7 @@ from bastion.errors import ConfigError, UnsupportedMediaType
 from bastion.findings import Finding
 
 if TYPE_CHECKING:
-    from bastion.guard import Guard
+    from bastion.detectors.context import DetectorContext
     from bastion.provenance.service import Provenance
 
 
@@ -36,18 +36,18 @@ class _ProvenanceDetector(Detector):
     screens: ClassVar[bool] = False
     surfaces: ClassVar[frozenset[str] | None] = frozenset({"upload"})
     reads_pixels: ClassVar[bool] = False  # decodes the bytes at full resolution itself
-    _guard: Guard | None = None
+    _context: DetectorContext | None = None
 
-    def bind(self, guard: Guard) -> None:
-        self._guard = guard
+    def bind(self, context: DetectorContext) -> None:
+        self._context = context
 
     def warm_up(self) -> None:
         self._provenance()
 
     def _provenance(self) -> Provenance:
-        if self._guard is None:
-            raise ConfigError(f"detector {self.name} is not bound to a guard")
-        return self._guard.provenance
+        if self._context is None:
+            raise ConfigError(f"detector {self.name} is not bound (no DetectorContext)")
+        return self._context.provenance()
 
     def _image(self, item: Any) -> Image:
         if not isinstance(item, Image):

@@ -15,7 +15,7 @@ from bastion.workflow import appeals, cases, decisions, notices
 from bastion.workflow.cases import DetectionInput, ItemInput
 from bastion.workflow.decisions import DecisionInput
 from bastion.workflow.notices import NoticeInput
-from bastion.workflow.service import PUBLIC, SYSTEM, Actor, Workflow
+from bastion.workflow.service import PUBLIC, SYSTEM, Actor
 
 if TYPE_CHECKING:
     from bastion.guard import Guard
@@ -39,7 +39,7 @@ def seed_workflow(guard: Guard, keys: ApiKeyRepository) -> str:
         issued.append(value)
         return value
 
-    wf = Workflow.from_guard(guard, clock=clock, new_token=token)
+    wf = guard.workflow(clock=clock, new_token=token)
     mod_a = Actor(keys.create("demo moderator A", Role.MODERATOR)[0].id, "moderator")
     mod_b = Actor(keys.create("demo moderator B", Role.MODERATOR)[0].id, "moderator")
     child = Actor(keys.create("demo child safety", Role.CHILD_SAFETY)[0].id, "child_safety")

@@ -8,7 +8,8 @@ is too flat for PDQ; near-duplicates are the ``hash_match`` detector's ``removed
 bank matches. The policy decides what a finding means (default: ``removed_content_identical``
 blocks).
 
-It needs the guard's database: :meth:`Guard.__init__` binds it. Unbound, it raises, and the
+It needs the process's database (``DetectorContext``, given to :meth:`bind`). Unbound, it
+raises, and the
 guard fails closed.
 """
 
@@ -25,7 +26,7 @@ from bastion.hashing.detector import REMOVED_IDENTICAL
 from bastion.workflow.staydown import SqlStayDown
 
 if TYPE_CHECKING:
-    from bastion.guard import Guard
+    from bastion.detectors.context import DetectorContext
     from bastion.storage.db import Database
 
 __all__ = ["REMOVED_IDENTICAL", "RemovedContentDetector"]
@@ -40,8 +41,8 @@ class RemovedContentDetector(Detector):
     db: Database | None = None
     stay_down = SqlStayDown()
 
-    def bind(self, guard: Guard) -> None:
-        self.db = guard.db
+    def bind(self, context: DetectorContext) -> None:
+        self.db = context.db
 
     def detect(self, item: Any, *, subject: str) -> Sequence[Finding]:
         if self.db is None:

@@ -1,18 +1,17 @@
 """A Guard effect that turns held or blocked uploads and outputs into cases.
 
-In ``Components.effects`` (``Guard.from_settings``): every decision on the ``upload`` or
-``output`` surface that is not ``allow`` becomes an automated detection about each checked
-image, known only by its SHA-256 and PDQ hashes (never the image); the workflow groups it with
-notices about the same item. Critical or escalated decisions, and re-uploads of content removed
-as child sexual abuse, become child-safety cases (first in the queue, child-safety reviewers).
-A detection the item's open case already has (same source and rule) is not added again, so
-repeated re-uploads of one image do not flood the case.
-"""
+In ``Components.effects`` (built by ``bastion.composition.effects``): every decision on the
+``upload`` or ``output`` surface that is not ``allow`` becomes an automated detection about
+each checked image, known only by its SHA-256 and PDQ hashes (never the image); the workflow
+groups it with notices about the same item. Critical or escalated decisions, and re-uploads of
+content removed as child sexual abuse, become child-safety cases (first in the queue, child-
+safety reviewers). A detection the item's open case already has (same source and rule) is not
+added again, so repeated re-uploads of one image do not flood the case."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from bastion.content import Image
 from bastion.hashing.detector import HASH_MATCH, PDQ_HASH
@@ -25,19 +24,23 @@ from bastion.workflow.cases import DetectionInput, ItemInput, add_detection
 from bastion.workflow.detector import REMOVED_IDENTICAL
 from bastion.workflow.service import SYSTEM, Workflow
 
-if TYPE_CHECKING:
-    from bastion.guard import Guard
-
 FALLBACK_CATEGORY = "STATEMENT_CATEGORY_OTHER_VIOLATION_TC"
 
 
 class OpenCaseEffect:
     name = "open_case"
 
-    def __init__(self, workflow: Workflow | None = None) -> None:
-        self.workflow = workflow
+    def __init__(self, workflow: Workflow | Callable[[], Workflow]) -> None:
+        # A workflow, or how to build one on first use (the composition root passes that).
+        self._workflow = workflow
 
-    def after(self, guard: Guard, decision: Decision, items: Sequence[Any]) -> None:
+    @property
+    def workflow(self) -> Workflow:
+        if not isinstance(self._workflow, Workflow):
+            self._workflow = self._workflow()
+        return self._workflow
+
+    def after(self, decision: Decision, items: Sequence[Any]) -> None:
         # A hold or block caused only by a detector failure says nothing about the content:
         # no case (the check already failed closed; reviewers would judge an outage).
         if decision.content_action is Action.ALLOW or decision.surface is Surface.GENERATION:
@@ -47,10 +50,9 @@ class OpenCaseEffect:
         )
         if not images:
             return
-        if self.workflow is None:  # built on first use: the guard is complete by then
-            self.workflow = Workflow.from_guard(guard)
+        workflow = self.workflow
         for sha256, subject in images:
-            self._open(self.workflow, decision, sha256, subject)
+            self._open(workflow, decision, sha256, subject)
 
     def _open(self, wf: Workflow, decision: Decision, sha256: str, subject: str) -> None:
         category = _category(decision, subject)

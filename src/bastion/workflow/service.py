@@ -13,7 +13,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -24,9 +24,6 @@ from bastion.storage.workflow import audit
 from bastion.workflow.grounds import Grounds, load_grounds
 from bastion.workflow.outbox import SenderLoop, Transport, dispatch, transport_for
 from bastion.workflow.staydown import SqlStayDown, StayDown
-
-if TYPE_CHECKING:
-    from bastion.guard import Guard
 
 log = logging.getLogger("bastion.workflow")
 
@@ -78,16 +75,6 @@ class Workflow:
             if background_dispatch
             else None
         )
-
-    @classmethod
-    def from_guard(cls, guard: Guard, **kwargs: Any) -> Workflow:
-        """The workflow of a guard's process: its database, settings and clock, and stay-down
-        in the guard's hash banks (removals are banked by PDQ and matched by scan_upload)."""
-        from bastion.workflow.staydown import BankStayDown
-
-        kwargs.setdefault("clock", guard.clock)
-        kwargs.setdefault("stay_down", BankStayDown(guard.banks))
-        return cls(guard.db, guard.settings, guard.settings.resolved_secret(), **kwargs)
 
     # -- helpers shared by the steps ------------------------------------------------------------
 

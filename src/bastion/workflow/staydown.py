@@ -10,7 +10,7 @@ inside the decision's transaction (``conn``), so a failure rolls the whole decis
 * ``lookup(conn, sha256)`` — is this exact content removed? (for upload scanning).
 
 :class:`SqlStayDown` keeps exact SHA-256 identity in the ``wf_stay_down`` table and works
-without hash banks. :class:`BankStayDown` (what ``Workflow.from_guard`` uses) wraps it and adds
+without hash banks. :class:`BankStayDown` (what ``Guard.workflow`` uses) wraps it and adds
 the item's PDQ hash to the ``removed_content`` bank, so re-encoded, resized or slightly cropped
 re-uploads are blocked by ``guard.scan_upload``; a reversal disables that entry (never deletes
 it), and the TAKE IT DOWN sweep also finds known items whose PDQ is within ``copy_distance``.

@@ -9,9 +9,10 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from bastion import __version__, readiness
+from bastion import readiness
 from bastion.api.deps import GuardDep
 from bastion.api.schemas import Alive, CheckOut, ErrorOut, Health
+from bastion.version import __version__
 
 router = APIRouter(tags=["health"])
 

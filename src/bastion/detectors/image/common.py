@@ -19,7 +19,7 @@ from bastion.findings import Finding
 from bastion.settings import Settings
 
 if TYPE_CHECKING:
-    from bastion.guard import Guard
+    from bastion.detectors.context import DetectorContext
 
 
 class ModelConfig(DetectorConfig):
@@ -37,8 +37,8 @@ class ImageDetector(Detector):
         self.threads = 1
         self._loader: Loader[Any] = Loader(self.name, self.load)
 
-    def bind(self, guard: Guard) -> None:
-        self.configure(guard.settings)
+    def bind(self, context: DetectorContext) -> None:
+        self.configure(context.settings)
 
     def configure(self, settings: Settings) -> None:
         """Read process-wide settings (model thread counts, face sizes)."""
