@@ -7,7 +7,8 @@ from importlib import resources
 import pytest
 import yaml
 
-from bastion.detectors.text.lexicon import LABELS, Lexicon, load_lexicon, parse_language
+from bastion.detectors.text.lexicon import Lexicon
+from bastion.detectors.text.lexicon_files import LABELS, load_lexicon, parse_language
 from bastion.detectors.text.normalize import normalize
 from bastion.errors import ConfigError
 

@@ -17,7 +17,8 @@ from bastion.content import Prompt
 from bastion.detectors.base import Detector, DetectorConfig
 from bastion.detectors.text.ages import ADULT_AGE, AgeReader
 from bastion.detectors.text.common_words import common_words
-from bastion.detectors.text.lexicon import Hit, Lexicon, load_lexicon
+from bastion.detectors.text.lexicon import Hit, Lexicon
+from bastion.detectors.text.lexicon_files import load_lexicon
 from bastion.detectors.text.names import FULL_NAME_WEIGHT, full_names, load_names
 from bastion.detectors.text.normalize import Form, normalize
 from bastion.findings import Finding
