@@ -147,7 +147,8 @@ class Lexicon:
                         form_index == 1
                         and len(pattern) == 1
                         and len(value) >= self.SHORT_FUZZY_MIN_LEN
-                        and label not in ("allow", "person", "clothing", "reduction")
+                        and label
+                        not in ("allow", "person", "clothing", "reduction", "sport", "sportswear")
                     ):
                         index.words[value].append(term)
                         for deleted in _deletes(value):

@@ -16,10 +16,11 @@ from bastion.detectors.text.lexicon import LanguageData, Lexicon
 from bastion.detectors.text.normalize import term_forms
 from bastion.errors import ConfigError
 
-# Lists that may appear in a lexicon file. The first eight become findings; the last four are
-# context the prompt detector combines (see prompt.py): nudity words count as explicit only
-# when a person is mentioned, and clothing + a reduction word is a sexualising edit.
-LABELS = (
+# Lists that may appear in a lexicon file. LABELS become findings; CONTEXT_LABELS are context
+# the prompt detector combines (see prompt.py): nudity words count as explicit only when a
+# person is mentioned, clothing + a reduction word is a sexualising edit, and swimwear that a
+# sport is done in is no sexualising cue in that sport's context.
+REQUIRED_LABELS = (
     "sexual_explicit",
     "sexual_suggestive",
     "swimwear",
@@ -29,7 +30,9 @@ LABELS = (
     "public_figure",
     "sharing",
 )
-CONTEXT_LABELS = ("nudity", "person", "clothing", "reduction")
+# "age_up": making a person look older or more mature, a sexualising cue only about a minor.
+LABELS = (*REQUIRED_LABELS, "age_up")
+CONTEXT_LABELS = ("nudity", "person", "clothing", "reduction", "sport", "sportswear")
 ALL_LABELS = LABELS + CONTEXT_LABELS
 DEFAULT_WEIGHTS = {
     "sexual_explicit": 0.9,
@@ -40,10 +43,13 @@ DEFAULT_WEIGHTS = {
     "female_target": 0.8,
     "public_figure": 0.8,
     "sharing": 0.8,
+    "age_up": 0.8,
     "nudity": 0.9,
     "person": 1.0,
     "clothing": 1.0,
     "reduction": 1.0,
+    "sport": 1.0,
+    "sportswear": 1.0,
     "allow": 1.0,
 }
 

@@ -55,7 +55,12 @@ _HAS_LETTER = re.compile(r"[^\W\d_]")
 
 # Punctuation between letters ("n.a.k.e.d", "na-ked", "nak*ed") and spaced single letters.
 _INNER_PUNCT = re.compile(r"(?<=[^\W\d_])[.\-_*'’`·•~^:,/\\]+(?=[^\W\d_])")
-_CHAR = r"(?:[^\W_]|[@$!|€+£])"  # a letter, digit or leetspeak symbol
+# Chinese characters, and Japanese kana (hiragana, katakana with its long-vowel mark).
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_HIRAGANA = "\u3040-\u309f"
+_KATAKANA = "\u30a0-\u30ff"
+# A letter, digit or leetspeak symbol; never a CJK character, which is a word of its own.
+_CHAR = rf"(?:(?![{_HAN}{_HIRAGANA}{_KATAKANA}])[^\W_]|[@$!|€+£])"
 # Three or more single characters separated by anything that is not a word character.
 _SPACED = re.compile(rf"(?<![^\W_])(?:{_CHAR}(?:[^\w@$!|€+£]|_)+){{2,}}{_CHAR}(?![^\W_])")
 _SEPARATORS = re.compile(r"(?:[^\w@$!|€+£]|_)+")
@@ -103,11 +108,15 @@ class Normalized:
         return (self.plain, self.deobfuscated)
 
 
+# Kana voicing marks are letters, not accents: ビ is not ヒ.
+_KANA_VOICING = frozenset("\u3099\u309a")
+
+
 def fold_accents(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text)
     if decomposed.isascii():
         return decomposed
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c) or c in _KANA_VOICING)
     return unicodedata.normalize("NFC", stripped)
 
 
@@ -159,8 +168,20 @@ def _join_spaced(match: re.Match[str]) -> str:
     return " ".join(words)
 
 
+# Chinese and Japanese are written without spaces. Every Han character is a token, and so is
+# every run of one kana script ("女の子にビキニを" → 女 の 子 に ビキニ を), so that lexicon
+# terms in those scripts are phrases of such tokens ("比基尼" → 比 基 尼), matched like any other.
+_CJK_WORD = re.compile(rf"[{_HAN}]|[{_HIRAGANA}]+|[{_KATAKANA}]+")
+
+
+def _split_cjk(text: str) -> str:
+    if text.isascii():
+        return text
+    return _CJK_WORD.sub(lambda m: f" {m.group()} ", text)
+
+
 def _plain_tokens(text: str) -> tuple[str, ...]:
-    return tuple(_WORD.findall(_DIGIT_LETTER.sub(" ", text)))
+    return tuple(_WORD.findall(_DIGIT_LETTER.sub(" ", _split_cjk(text))))
 
 
 # Repeated letters are not squeezed here (that would turn "teen" into "ten"): the matcher
@@ -175,7 +196,7 @@ _MAX_ROUNDS = 4
 
 
 def _deobfuscate(text: str, steps: list[str]) -> tuple[str, ...]:
-    current = text
+    current = _split_cjk(text)
     for name, transform in _DEOBFUSCATION:
         changed = transform(current)
         if changed != current:
@@ -183,7 +204,7 @@ def _deobfuscate(text: str, steps: list[str]) -> tuple[str, ...]:
                 steps.append(name)
             current = changed
     # Accents can come back through confusable mapping (e.g. "ё"); fold once more.
-    return tuple(_WORD.findall(fold_accents(current)))
+    return tuple(_WORD.findall(_split_cjk(fold_accents(current))))
 
 
 def letter_variants(token: str, limit: int = 8) -> list[str]:
