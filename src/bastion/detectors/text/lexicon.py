@@ -148,7 +148,14 @@ class Lexicon:
                         and len(pattern) == 1
                         and len(value) >= self.SHORT_FUZZY_MIN_LEN
                         and label
-                        not in ("allow", "person", "clothing", "reduction", "sport", "sportswear")
+                        not in (
+                            "allow",
+                            "person",
+                            "clothing",
+                            "reduction",
+                            "swim_context",
+                            "plain_swimwear",
+                        )
                     ):
                         index.words[value].append(term)
                         for deleted in _deletes(value):

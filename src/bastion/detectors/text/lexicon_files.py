@@ -18,8 +18,9 @@ from bastion.errors import ConfigError
 
 # Lists that may appear in a lexicon file. LABELS become findings; CONTEXT_LABELS are context
 # the prompt detector combines (see prompt.py): nudity words count as explicit only when a
-# person is mentioned, clothing + a reduction word is a sexualising edit, and swimwear that a
-# sport is done in is no sexualising cue in that sport's context.
+# person is mentioned, clothing + a reduction word is a sexualising edit, and plain swimwear
+# (a swimsuit, not a bikini) is no sexualising cue where swimming is simply what happens (a
+# swimming lesson, a swim team, a family day at the beach).
 REQUIRED_LABELS = (
     "sexual_explicit",
     "sexual_suggestive",
@@ -32,7 +33,7 @@ REQUIRED_LABELS = (
 )
 # "age_up": making a person look older or more mature, a sexualising cue only about a minor.
 LABELS = (*REQUIRED_LABELS, "age_up")
-CONTEXT_LABELS = ("nudity", "person", "clothing", "reduction", "sport", "sportswear")
+CONTEXT_LABELS = ("nudity", "person", "clothing", "reduction", "swim_context", "plain_swimwear")
 ALL_LABELS = LABELS + CONTEXT_LABELS
 DEFAULT_WEIGHTS = {
     "sexual_explicit": 0.9,
@@ -48,8 +49,8 @@ DEFAULT_WEIGHTS = {
     "person": 1.0,
     "clothing": 1.0,
     "reduction": 1.0,
-    "sport": 1.0,
-    "sportswear": 1.0,
+    "swim_context": 1.0,
+    "plain_swimwear": 1.0,
     "allow": 1.0,
 }
 

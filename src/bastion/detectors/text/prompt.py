@@ -41,9 +41,9 @@ NO_PERSON_SCORE = 0.35  # below every default rule's threshold for explicit cont
 CLOTHING_REDUCTION_SCORE = 0.7
 CLOTHING_WINDOW = 5  # words allowed between the garment and the reduction
 PERSON_WINDOW = 10  # words allowed between a nudity word and the person it is about
-# Swimwear that a sport is done in, in that sport's context: on record, below every rule's
-# threshold for a prompt alone (default.yaml reads it with an input photo of an apparent minor).
-SPORT_SWIMWEAR_SCORE = 0.3
+# Plain swimwear where swimming is simply what happens: on record, below every rule's threshold
+# for a prompt alone (default.yaml still reads it with an input photo of an apparent minor).
+PLAIN_SWIMWEAR_SCORE = 0.3
 # Lists whose match means a person is mentioned (so nudity words are about a person).
 PERSON_LABELS = frozenset({"person", "female_target", "minor", "real_person", "public_figure"})
 # Normalisation steps that only deliberate obfuscation produces.
@@ -96,8 +96,8 @@ class PromptLexiconDetector(Detector):
         entries: dict[str, list[Entry]] = defaultdict(list)
         nudity: list[tuple[Entry, str, int, int]] = []  # with the form and span of the match
         people: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        swimwear: list[tuple[Entry, bool]] = []  # with whether it is sport gear
-        sport = False
+        swimwear: list[tuple[Entry, bool]] = []  # with whether it is plain swimwear
+        swimming = False  # a swimming lesson, a swim team, a family day at the beach
         person = False  # a person named or aged anywhere in the prompt
         masked: frozenset[str] = frozenset()
         for form in normalized.forms:
@@ -111,8 +111,8 @@ class PromptLexiconDetector(Detector):
             hits = _unmasked(raw_hits, masked if deobfuscated else frozenset())
             if not deobfuscated:
                 masked = _masked_words(raw_hits)
-            gear = [(h.start, h.end) for h in hits if h.term.label == "sportswear"]
-            sport = sport or any(h.term.label == "sport" for h in hits)
+            plain = [(h.start, h.end) for h in hits if h.term.label == "plain_swimwear"]
+            swimming = swimming or any(h.term.label == "swim_context" for h in hits)
             for hit in hits:
                 label = hit.term.label
                 if label in PERSON_LABELS:
@@ -121,8 +121,8 @@ class PromptLexiconDetector(Detector):
                 if label == "nudity":
                     nudity.append(((score, _evidence(hit, form)), form.name, hit.start, hit.end))
                 elif label == "swimwear":
-                    worn = any(s <= hit.start and hit.end <= e for s, e in gear)
-                    swimwear.append(((score, _evidence(hit, form)), worn))
+                    ordinary = any(s <= hit.start and hit.end <= e for s, e in plain)
+                    swimwear.append(((score, _evidence(hit, form)), ordinary))
                 elif label in LABEL_OF:
                     entries[LABEL_OF[label]].append((score, _evidence(hit, form)))
             entries["sexual_suggestive"] += _clothing_reduced(hits, form)
@@ -149,7 +149,7 @@ class PromptLexiconDetector(Detector):
                 score = min(score, NO_PERSON_SCORE)
                 evidence = {**evidence, "no_person_mentioned": True}
             entries["sexual_explicit"].append((score, evidence))
-        entries["swimwear"] += _swimwear(swimwear, sport, entries)
+        entries["swimwear"] += _swimwear(swimwear, swimming, entries)
         return [
             _finding(self.name, label, found, subject) for label, found in entries.items() if found
         ]
@@ -166,22 +166,21 @@ Entry = tuple[float, dict[str, Any]]
 
 
 def _swimwear(
-    found: list[tuple[Entry, bool]], sport: bool, entries: dict[str, list[Entry]]
+    found: list[tuple[Entry, bool]], swimming: bool, entries: dict[str, list[Entry]]
 ) -> list[Entry]:
-    """Swimwear is a sexualising cue, except the swimwear a sport is done in ("swimsuit",
-    "swimming trunks") in that sport's context ("swimming lesson", "swim team"): a children's
-    swimming lesson is ordinary. Any other sexualising cue in the prompt, or fashion swimwear
-    ("bikini"), keeps every swimwear word at its full weight."""
+    """Swimwear is a sexualising cue, except plain swimwear ("swimsuit", "swimming trunks")
+    where swimming is simply what happens ("swimming lesson", "swim team", "a family day at
+    the beach"): children at a swimming lesson are ordinary. A bikini, or any other
+    sexualising cue in the prompt, keeps every swimwear word at its full weight."""
     sexualised = any(
-        score >= SPORT_SWIMWEAR_SCORE
+        score >= PLAIN_SWIMWEAR_SCORE
         for label in ("sexual_explicit", "sexual_suggestive", "age_up")
         for score, _ in entries.get(label, ())
     )
-    neutral = sport and not sexualised and all(worn for _, worn in found)
-    if not neutral:
+    if not swimming or sexualised or not all(ordinary for _, ordinary in found):
         return [entry for entry, _ in found]
     return [
-        (min(score, SPORT_SWIMWEAR_SCORE), {**evidence, "sport_context": True})
+        (min(score, PLAIN_SWIMWEAR_SCORE), {**evidence, "swim_context": True})
         for (score, evidence), _ in found
     ]
 
@@ -262,8 +261,8 @@ def _finding(
             text += f" after {', '.join(ev['steps'])}"
         if ev.get("no_person_mentioned"):
             text += " (no person mentioned)"
-        if ev.get("sport_context"):
-            text += " (swimwear of a sport, in that sport's context)"
+        if ev.get("swim_context"):
+            text += " (plain swimwear where swimming is what happens)"
         parts.append(text)
     more = f" and {len(terms) - 5} more" if len(terms) > 5 else ""
     return Finding(
