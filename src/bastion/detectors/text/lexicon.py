@@ -27,6 +27,10 @@ from bastion.detectors.text.scripts import (
 from bastion.errors import ConfigError
 
 GAP_MAX = 3
+# Lists whose words are never matched as misspellings (context, not signals).
+_NOT_FUZZY = frozenset(
+    {"allow", "person", "clothing", "reduction", "swim_context", "plain_swimwear"}
+)
 NUMBER_MAX = 13  # '#' in a term: a school grade or year number
 
 # Token pattern kinds.
