@@ -43,6 +43,9 @@ REQUIRED = sorted(
         "ms",
         "hi",
         "no",
+        "ru",
+        "ja",
+        "zh",
     ]
 )
 FOLDER = resources.files("bastion.detectors.text").joinpath("lexicons")
