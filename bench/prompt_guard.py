@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from bastion.content import Prompt  # noqa: E402
 from bastion.detectors.runner import Item  # noqa: E402
-from bastion.detectors.text.lexicon import load_lexicon  # noqa: E402
+from bastion.detectors.text.lexicon_files import load_lexicon  # noqa: E402
 from bastion.guard import Guard  # noqa: E402
 from bastion.settings import Settings  # noqa: E402
 

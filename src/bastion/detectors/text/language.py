@@ -32,7 +32,7 @@ class LanguageDetector(Detector):
             identifier = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
             # Only the languages Bastion has lexicons for: short prompts are otherwise often
             # taken for Welsh or Luxembourgish.
-            from bastion.detectors.text.lexicon import load_lexicon
+            from bastion.detectors.text.lexicon_files import load_lexicon
 
             codes = [lang.code for lang in load_lexicon().languages]
             identifier.set_languages([c for c in codes if c in identifier.nb_classes])

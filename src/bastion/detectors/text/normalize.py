@@ -19,96 +19,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from bastion.detectors.text.scripts import CONFUSABLES
+
 # Zero-width, joiners, bidi controls, soft hyphen, variation selectors, tag characters, fillers.
 _INVISIBLE = re.compile(
     "[\u00ad\u034f\u061c\u0640\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
     "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\U000e0000-\U000e007f]"
-)
-
-# Letters from other scripts (and IPA/small capitals) that look like Latin letters.
-CONFUSABLES = str.maketrans(
-    {
-        # Cyrillic
-        "а": "a",
-        "в": "b",
-        "е": "e",
-        "ё": "e",
-        "з": "3",
-        "к": "k",
-        "м": "m",
-        "н": "h",
-        "о": "o",
-        "р": "p",
-        "с": "c",
-        "т": "t",
-        "у": "y",
-        "х": "x",
-        "ь": "b",
-        "і": "i",
-        "ї": "i",
-        "ј": "j",
-        "ѕ": "s",
-        "ԁ": "d",
-        "ԛ": "q",
-        "ԝ": "w",
-        "һ": "h",
-        "ӏ": "l",
-        "п": "n",
-        "г": "r",
-        "и": "u",
-        # Greek
-        "α": "a",
-        "β": "b",
-        "γ": "y",
-        "ε": "e",
-        "η": "n",
-        "ι": "i",
-        "κ": "k",
-        "ν": "v",
-        "ο": "o",
-        "ρ": "p",
-        "τ": "t",
-        "υ": "u",
-        "χ": "x",
-        "ω": "w",
-        "μ": "u",
-        "ϲ": "c",
-        "ς": "s",
-        "ζ": "z",
-        # Armenian, IPA, small capitals and other Latin look-alikes
-        "ո": "n",
-        "ս": "u",
-        "օ": "o",
-        "ɑ": "a",
-        "ɡ": "g",
-        "ɩ": "i",
-        "ɪ": "i",
-        "ʏ": "y",
-        "ᴀ": "a",
-        "ʙ": "b",
-        "ᴄ": "c",
-        "ᴅ": "d",
-        "ᴇ": "e",
-        "ғ": "f",
-        "ʜ": "h",
-        "ᴊ": "j",
-        "ᴋ": "k",
-        "ʟ": "l",
-        "ᴍ": "m",
-        "ɴ": "n",
-        "ᴏ": "o",
-        "ᴘ": "p",
-        "ʀ": "r",
-        "ꜱ": "s",
-        "ᴛ": "t",
-        "ᴜ": "u",
-        "ᴠ": "v",
-        "ᴡ": "w",
-        "ᴢ": "z",
-        "ı": "i",
-        "ȷ": "j",
-        "ß": "ss",
-    }
 )
 
 # Leetspeak, applied only inside words that also contain letters (pure numbers stay numbers).
@@ -139,7 +55,12 @@ _HAS_LETTER = re.compile(r"[^\W\d_]")
 
 # Punctuation between letters ("n.a.k.e.d", "na-ked", "nak*ed") and spaced single letters.
 _INNER_PUNCT = re.compile(r"(?<=[^\W\d_])[.\-_*'’`·•~^:,/\\]+(?=[^\W\d_])")
-_CHAR = r"(?:[^\W_]|[@$!|€+£])"  # a letter, digit or leetspeak symbol
+# Chinese characters, and Japanese kana (hiragana, katakana with its long-vowel mark).
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_HIRAGANA = "\u3040-\u309f"
+_KATAKANA = "\u30a0-\u30ff"
+# A letter, digit or leetspeak symbol; never a CJK character, which is a word of its own.
+_CHAR = rf"(?:(?![{_HAN}{_HIRAGANA}{_KATAKANA}])[^\W_]|[@$!|€+£])"
 # Three or more single characters separated by anything that is not a word character.
 _SPACED = re.compile(rf"(?<![^\W_])(?:{_CHAR}(?:[^\w@$!|€+£]|_)+){{2,}}{_CHAR}(?![^\W_])")
 _SEPARATORS = re.compile(r"(?:[^\w@$!|€+£]|_)+")
@@ -187,11 +108,15 @@ class Normalized:
         return (self.plain, self.deobfuscated)
 
 
+# Kana voicing marks are letters, not accents: ビ is not ヒ.
+_KANA_VOICING = frozenset("\u3099\u309a")
+
+
 def fold_accents(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text)
     if decomposed.isascii():
         return decomposed
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c) or c in _KANA_VOICING)
     return unicodedata.normalize("NFC", stripped)
 
 
@@ -243,8 +168,20 @@ def _join_spaced(match: re.Match[str]) -> str:
     return " ".join(words)
 
 
+# Chinese and Japanese are written without spaces. Every Han character is a token, and so is
+# every run of one kana script ("女の子にビキニを" → 女 の 子 に ビキニ を), so that lexicon
+# terms in those scripts are phrases of such tokens ("比基尼" → 比 基 尼), matched like any other.
+_CJK_WORD = re.compile(rf"[{_HAN}]|[{_HIRAGANA}]+|[{_KATAKANA}]+")
+
+
+def _split_cjk(text: str) -> str:
+    if text.isascii():
+        return text
+    return _CJK_WORD.sub(lambda m: f" {m.group()} ", text)
+
+
 def _plain_tokens(text: str) -> tuple[str, ...]:
-    return tuple(_WORD.findall(_DIGIT_LETTER.sub(" ", text)))
+    return tuple(_WORD.findall(_DIGIT_LETTER.sub(" ", _split_cjk(text))))
 
 
 # Repeated letters are not squeezed here (that would turn "teen" into "ten"): the matcher
@@ -259,7 +196,7 @@ _MAX_ROUNDS = 4
 
 
 def _deobfuscate(text: str, steps: list[str]) -> tuple[str, ...]:
-    current = text
+    current = _split_cjk(text)
     for name, transform in _DEOBFUSCATION:
         changed = transform(current)
         if changed != current:
@@ -267,7 +204,7 @@ def _deobfuscate(text: str, steps: list[str]) -> tuple[str, ...]:
                 steps.append(name)
             current = changed
     # Accents can come back through confusable mapping (e.g. "ё"); fold once more.
-    return tuple(_WORD.findall(fold_accents(current)))
+    return tuple(_WORD.findall(_split_cjk(fold_accents(current))))
 
 
 def letter_variants(token: str, limit: int = 8) -> list[str]:
@@ -286,82 +223,6 @@ def letter_variants(token: str, limit: int = 8) -> list[str]:
         last = run.end()
     tail = token[last:]
     return [v + tail for v in variants if v + tail != token][:limit]
-
-
-# Latin letters that pass for Greek or Cyrillic ones, for words that mix the scripts
-# ("γyμvή" written with Latin y and v is "γυμνή").
-_TO_GREEK = str.maketrans(
-    {
-        "a": "α",
-        "b": "β",
-        "e": "ε",
-        "h": "η",
-        "i": "ι",
-        "k": "κ",
-        "n": "η",
-        "o": "ο",
-        "p": "ρ",
-        "t": "τ",
-        "u": "υ",
-        "v": "ν",
-        "x": "χ",
-        "y": "υ",
-        "w": "ω",
-        "z": "ζ",
-    }
-)
-_TO_CYRILLIC = str.maketrans(
-    {
-        "a": "а",
-        "b": "в",
-        "c": "с",
-        "e": "е",
-        "h": "н",
-        "k": "к",
-        "m": "м",
-        "o": "о",
-        "p": "р",
-        "t": "т",
-        "x": "х",
-        "y": "у",
-        "i": "і",
-        "3": "з",
-        "r": "г",
-        "n": "п",
-        "u": "и",
-    }
-)
-_LATIN = re.compile(r"[a-z]")
-_GREEK = re.compile(r"[\u0370-\u03ff]")
-_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
-
-
-def latin_lookalike(token: str) -> str | None:
-    """A word written wholly in look-alike letters ("ѕеху") read as Latin, if it reads so."""
-    if _LATIN.search(token):
-        return None
-    mapped = token.translate(CONFUSABLES)
-    return mapped if mapped != token and mapped.isascii() else None
-
-
-def script_variants(token: str) -> list[str]:
-    """A word mixing Latin with Greek or Cyrillic letters, written wholly in the other script."""
-    if not _LATIN.search(token):
-        return []
-    variants = []
-    if _GREEK.search(token):
-        variants.append(token.translate(_TO_GREEK))
-    if _CYRILLIC.search(token):
-        variants.append(token.translate(_TO_CYRILLIC))
-    return variants
-
-
-def mixed_script_alternatives(tokens: Sequence[str]) -> list[tuple[str, ...]]:
-    """The token sequence with every mixed-script word written in its other script, for
-    phrases ("cъблeчи я": Latin c and e inside a Bulgarian word)."""
-    if not any(script_variants(t) for t in tokens):
-        return []
-    return [tuple((script_variants(t) or [t])[0] for t in tokens)]
 
 
 def stretched_alternatives(tokens: Sequence[str]) -> list[tuple[str, ...]]:

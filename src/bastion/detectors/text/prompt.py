@@ -17,7 +17,8 @@ from bastion.content import Prompt
 from bastion.detectors.base import Detector, DetectorConfig
 from bastion.detectors.text.ages import ADULT_AGE, AgeReader
 from bastion.detectors.text.common_words import common_words
-from bastion.detectors.text.lexicon import Hit, Lexicon, load_lexicon
+from bastion.detectors.text.lexicon import Hit, Lexicon
+from bastion.detectors.text.lexicon_files import load_lexicon
 from bastion.detectors.text.names import FULL_NAME_WEIGHT, full_names, load_names
 from bastion.detectors.text.normalize import Form, normalize
 from bastion.findings import Finding
@@ -32,6 +33,7 @@ LABEL_OF = {
     "female_target": "female_target",
     "public_figure": "public_figure",
     "sharing": "sharing_intent",
+    "age_up": "age_up",
 }
 FUZZY_FACTOR = 0.8
 AGE_SCORE = 0.95
@@ -39,6 +41,9 @@ NO_PERSON_SCORE = 0.35  # below every default rule's threshold for explicit cont
 CLOTHING_REDUCTION_SCORE = 0.7
 CLOTHING_WINDOW = 5  # words allowed between the garment and the reduction
 PERSON_WINDOW = 10  # words allowed between a nudity word and the person it is about
+# Plain swimwear where swimming is simply what happens: on record, below every rule's threshold
+# for a prompt alone (default.yaml still reads it with an input photo of an apparent minor).
+PLAIN_SWIMWEAR_SCORE = 0.3
 # Lists whose match means a person is mentioned (so nudity words are about a person).
 PERSON_LABELS = frozenset({"person", "female_target", "minor", "real_person", "public_figure"})
 # Normalisation steps that only deliberate obfuscation produces.
@@ -91,6 +96,8 @@ class PromptLexiconDetector(Detector):
         entries: dict[str, list[Entry]] = defaultdict(list)
         nudity: list[tuple[Entry, str, int, int]] = []  # with the form and span of the match
         people: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        swimwear: list[tuple[Entry, bool]] = []  # with whether it is plain swimwear
+        swimming = False  # a swimming lesson, a swim team, a family day at the beach
         person = False  # a person named or aged anywhere in the prompt
         masked: frozenset[str] = frozenset()
         for form in normalized.forms:
@@ -104,6 +111,8 @@ class PromptLexiconDetector(Detector):
             hits = _unmasked(raw_hits, masked if deobfuscated else frozenset())
             if not deobfuscated:
                 masked = _masked_words(raw_hits)
+            plain = [(h.start, h.end) for h in hits if h.term.label == "plain_swimwear"]
+            swimming = swimming or any(h.term.label == "swim_context" for h in hits)
             for hit in hits:
                 label = hit.term.label
                 if label in PERSON_LABELS:
@@ -111,6 +120,9 @@ class PromptLexiconDetector(Detector):
                 score = hit.term.weight * (FUZZY_FACTOR if hit.fuzzy else 1.0)
                 if label == "nudity":
                     nudity.append(((score, _evidence(hit, form)), form.name, hit.start, hit.end))
+                elif label == "swimwear":
+                    ordinary = any(s <= hit.start and hit.end <= e for s, e in plain)
+                    swimwear.append(((score, _evidence(hit, form)), ordinary))
                 elif label in LABEL_OF:
                     entries[LABEL_OF[label]].append((score, _evidence(hit, form)))
             entries["sexual_suggestive"] += _clothing_reduced(hits, form)
@@ -137,6 +149,7 @@ class PromptLexiconDetector(Detector):
                 score = min(score, NO_PERSON_SCORE)
                 evidence = {**evidence, "no_person_mentioned": True}
             entries["sexual_explicit"].append((score, evidence))
+        entries["swimwear"] += _swimwear(swimwear, swimming, entries)
         return [
             _finding(self.name, label, found, subject) for label, found in entries.items() if found
         ]
@@ -150,6 +163,26 @@ class PromptLexiconDetector(Detector):
 
 
 Entry = tuple[float, dict[str, Any]]
+
+
+def _swimwear(
+    found: list[tuple[Entry, bool]], swimming: bool, entries: dict[str, list[Entry]]
+) -> list[Entry]:
+    """Swimwear is a sexualising cue, except plain swimwear ("swimsuit", "swimming trunks")
+    where swimming is simply what happens ("swimming lesson", "swim team", "a family day at
+    the beach"): children at a swimming lesson are ordinary. A bikini, or any other
+    sexualising cue in the prompt, keeps every swimwear word at its full weight."""
+    sexualised = any(
+        score >= PLAIN_SWIMWEAR_SCORE
+        for label in ("sexual_explicit", "sexual_suggestive", "age_up")
+        for score, _ in entries.get(label, ())
+    )
+    if not swimming or sexualised or not all(ordinary for _, ordinary in found):
+        return [entry for entry, _ in found]
+    return [
+        (min(score, PLAIN_SWIMWEAR_SCORE), {**evidence, "swim_context": True})
+        for (score, evidence), _ in found
+    ]
 
 
 def _clothing_reduced(hits: list[Hit], form: Form) -> list[Entry]:
@@ -228,6 +261,8 @@ def _finding(
             text += f" after {', '.join(ev['steps'])}"
         if ev.get("no_person_mentioned"):
             text += " (no person mentioned)"
+        if ev.get("swim_context"):
+            text += " (plain swimwear where swimming is what happens)"
         parts.append(text)
     more = f" and {len(terms) - 5} more" if len(terms) > 5 else ""
     return Finding(
