@@ -34,6 +34,8 @@ from bastion.hashing.model import (
     check_bank_name,
     check_distance,
     check_entry_input,
+    stay_down_bank,
+    suppress,
 )
 from bastion.hashing.signals import PDQ_MIN_QUALITY, Hash
 from bastion.storage.banks import BankRepository
@@ -253,7 +255,7 @@ class BankService:
         added_by: str,
         **meta: Any,
     ) -> Entry | None:
-        self.ensure_bank(name, kind, _stay_down_bank(name, kind).description)
+        self.ensure_bank(name, kind, stay_down_bank(name, kind).description)
         if isinstance(content, Hash | str):
             parsed = content if isinstance(content, Hash) else Hash.parse(content)
             item = EntryInput(hash=parsed.hex, **meta)
@@ -284,7 +286,7 @@ class BankService:
         ``connection``'s transaction: it commits, or rolls back, with the decision. Matchable
         by this process once :meth:`refresh` runs after the commit. Returns the entry id."""
         bank = self.repository.ensure_bank_in(
-            connection, _stay_down_bank(REMOVED_CONTENT, BankKind.REMOVED_CONTENT), self.clock.now()
+            connection, stay_down_bank(REMOVED_CONTENT, BankKind.REMOVED_CONTENT), self.clock.now()
         )
         item = check_entry_input(
             EntryInput(
@@ -393,28 +395,5 @@ class BankService:
         if wanted is not None:
             positive = [m for m in positive if m.bank.name in wanted]
         positive.sort(key=lambda m: (m.distance, m.bank.name, m.entry.id))
-        kept, suppressed = _suppress(positive, negative)
+        kept, suppressed = suppress(positive, negative)
         return Lookup(tuple(kept), tuple(suppressed), None, None)
-
-
-def _stay_down_bank(name: str, kind: BankKind) -> Bank:
-    return Bank(
-        id=0,
-        name=name,
-        kind=kind,
-        description=f"stay-down bank filled automatically ({kind.value})",
-    )
-
-
-def _suppress(positive: list[Match], negative: list[Match]) -> tuple[list[Match], list[Match]]:
-    """A known false positive at least as close as a listed hash suppresses that match."""
-    if not negative:
-        return positive, []
-    closest = min(negative, key=lambda m: m.distance)
-    kept, suppressed = [], []
-    for match in positive:
-        if closest.distance <= match.distance:
-            suppressed.append(replace(match, suppressed_by=closest.entry.id))
-        else:
-            kept.append(match)
-    return kept, suppressed

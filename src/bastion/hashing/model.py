@@ -212,3 +212,26 @@ def check_entry_input(item: EntryInput) -> EntryInput:
         variants=variants,
         signal_type=SignalType(item.signal_type),
     )
+
+
+def stay_down_bank(name: str, kind: BankKind) -> Bank:
+    return Bank(
+        id=0,
+        name=name,
+        kind=kind,
+        description=f"stay-down bank filled automatically ({kind.value})",
+    )
+
+
+def suppress(positive: list[Match], negative: list[Match]) -> tuple[list[Match], list[Match]]:
+    """A known false positive at least as close as a listed hash suppresses that match."""
+    if not negative:
+        return positive, []
+    closest = min(negative, key=lambda m: m.distance)
+    kept, suppressed = [], []
+    for match in positive:
+        if closest.distance <= match.distance:
+            suppressed.append(replace(match, suppressed_by=closest.entry.id))
+        else:
+            kept.append(match)
+    return kept, suppressed
