@@ -75,16 +75,25 @@ def verify(
 
     Exit status 1 when a file could not be read or decoded (its line has an "error").
     """
-    from bastion.guard import Guard
+    from bastion.clock import SystemClock
+    from bastion.composition import open_database, provenance_service
+    from bastion.content import Image
+    from bastion.decode import ImageLimits
 
-    guard = Guard.from_settings(settings_for(data_dir, c2pa_dev_signer=dev_signer or None))
+    # Only what reading a mark needs: the database (the mark's link) and the provenance
+    # services; no detector and no model is loaded.
+    settings = settings_for(data_dir, c2pa_dev_signer=dev_signer or None)
+    db = open_database(settings)
+    provenance = provenance_service(settings, db, SystemClock())
+    limits = ImageLimits.from_settings(settings)
     failed = False
     try:
         for path in files:
             line: dict[str, object] = {"file": str(path)}
             try:
                 data = path.read_bytes()
-                line.update(guard.verify(data).to_dict())
+                image = Image.from_bytes(data, max_bytes=settings.image_max_bytes, limits=limits)
+                line.update(provenance.inspect(image.data).to_dict())
             except OSError as exc:
                 failed = True
                 line["error"] = {"code": "unreadable", "message": str(exc.strerror)}
@@ -93,7 +102,7 @@ def verify(
                 line["error"] = {"code": exc.code, "message": exc.message}
             typer.echo(json.dumps(line, ensure_ascii=False))
     finally:
-        guard.close()
+        db.dispose()
     if failed:
         raise typer.Exit(1)
 
