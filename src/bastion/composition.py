@@ -60,10 +60,10 @@ def workflow_service(
     settings: Settings, db: Database, banks: BankService, **kwargs: Any
 ) -> Workflow:
     """The DSA workflow, with stay-down in the hash banks (removals are banked by PDQ)."""
+    from bastion.staydown import StayDown
     from bastion.workflow.service import Workflow
-    from bastion.workflow.staydown import BankStayDown
 
-    kwargs.setdefault("stay_down", BankStayDown(banks))
+    kwargs.setdefault("stay_down", StayDown(banks))
     return Workflow(db, settings, settings.resolved_secret(), **kwargs)
 
 
@@ -72,10 +72,11 @@ def effects(
 ) -> tuple[Effect, ...]:
     """After each decision: bank blocked images first, then turn blocked or held content
     into cases (the workflow is built on first use)."""
-    from bastion.hashing.staydown import StayDownEffect
+    from bastion.staydown import StayDown
+    from bastion.staydown.effect import StayDownEffect
     from bastion.workflow.effects import OpenCaseEffect
 
-    stay_down: tuple[Effect, ...] = (StayDownEffect(banks),) if settings.stay_down else ()
+    stay_down: tuple[Effect, ...] = (StayDownEffect(StayDown(banks)),) if settings.stay_down else ()
     return (*stay_down, OpenCaseEffect(workflow))
 
 

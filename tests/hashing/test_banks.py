@@ -143,7 +143,9 @@ def test_import_progress_and_freshness_across_replicas(database: Database) -> No
 
 
 def test_stay_down_helpers_create_their_banks(service: BankService) -> None:
-    entry = service.add_removed(H1, case_id="case-1", decision_id="d-1")
+    from bastion.staydown import StayDown
+
+    entry = StayDown(service).add_removed_hash(H1, case_id="case-1", decision_id="d-1")
     assert entry is not None
     assert entry.bank == "removed_content"
     assert service.bank("removed_content").kind.value == "removed_content"

@@ -13,9 +13,10 @@ from bastion.content import Image
 from bastion.detectors.runner import Item
 from bastion.findings import SUBJECT_OUTPUT
 from bastion.guard import Guard
-from bastion.hashing.staydown import StayDownEffect
 from bastion.policy.model import Action, Decision, Reason, Severity, Surface
 from bastion.settings import Settings
+from bastion.staydown import StayDown
+from bastion.staydown.effect import StayDownEffect
 from bastion.testing import fake_detector_class, make_registry
 from tests.hashing.conftest import TRANSFORMS, crop, encode, photo
 
@@ -68,7 +69,7 @@ def test_blocked_output_is_banked_by_the_effect(guard: Guard) -> None:
         action=Action.BLOCK, severity=Severity.HIGH, surface=Surface.OUTPUT, reasons=(reason,)
     )
     item = Item(Image.from_bytes(output, max_bytes=10**8), SUBJECT_OUTPUT)
-    StayDownEffect(guard.banks).after(decision, [item])
+    StayDownEffect(StayDown(guard.banks)).after(decision, [item])
     (entry,) = guard.banks.entries("blocked_generations")
     assert entry.source == "guard:blocked_output"
     assert entry.decision_id == decision.id
@@ -84,7 +85,7 @@ def test_blocked_output_is_banked_by_the_effect(guard: Guard) -> None:
 def test_allowed_and_generation_decisions_bank_nothing(guard: Guard) -> None:
     data = encode(photo("rocket"))
     item = Item(Image.from_bytes(data, max_bytes=10**8), SUBJECT_OUTPUT)
-    effect = StayDownEffect(guard.banks)
+    effect = StayDownEffect(StayDown(guard.banks))
     effect.after(
         Decision(action=Action.ALLOW, severity=Severity.NONE, surface=Surface.OUTPUT), [item]
     )
@@ -118,7 +119,7 @@ def test_scan_upload_refuses_bad_bytes(guard: Guard) -> None:
 def test_flat_upload_is_not_matched(guard: Guard) -> None:
     guard.banks.create_bank("b", "ncii")
     flat = encode(np.full((300, 300, 3), 90, dtype=np.uint8), "PNG")
-    guard.banks.add_removed(guard.banks.query_hashes(flat)[0].hash)
+    StayDown(guard.banks).add_removed_hash(guard.banks.query_hashes(flat)[0].hash)
     decision = guard.scan_upload(flat)
     assert decision.action is Action.ALLOW
     pdq = next(f for f in decision.findings if f.label == "pdq_hash")
@@ -269,3 +270,30 @@ def test_a_detector_failure_block_is_never_banked_and_opens_no_case(
     finally:
         BROKEN[0] = False
         guard.close()
+
+
+def test_a_reviewer_who_finds_no_violation_lifts_the_automatic_block(guard: Guard) -> None:
+    """One stay-down: an automatic block banks the image and opens a case; a person who finds
+    nothing to restrict in that case lifts the bank entry, so the image is allowed again."""
+    from bastion.workflow import decisions, queue
+    from bastion.workflow.decisions import DecisionInput
+    from tests.workflow.conftest import MOD_A
+
+    original = encode(photo("coffee"))
+    FLAGGED.add(Image.from_bytes(original, max_bytes=10**8).sha256)
+    try:
+        assert guard.scan_upload(original).action is Action.BLOCK
+    finally:
+        FLAGGED.clear()
+    (entry,) = guard.banks.entries("removed_content")
+    assert guard.scan_upload(original).rules == ["stay_down_match"]  # it stays down
+    wf = guard.workflow(auto_dispatch=False)
+    case = next(c for c in queue.queue(wf) if c["state"] == "open")
+    decisions.decide(
+        wf,
+        case["id"],
+        DecisionInput(explanation="A coffee cup; nothing sexual.", keyword_other="none found"),
+        MOD_A,
+    )
+    assert not guard.banks.entry(entry.id).enabled  # disabled, never deleted
+    assert guard.scan_upload(original).action is Action.ALLOW

@@ -5,6 +5,7 @@ one still reaches the in-memory index."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from bastion.guard import Guard
 from bastion.hashing.banks import BankService
 from bastion.hashing.model import EntryInput
 from bastion.settings import Settings
+from bastion.staydown import RemovedContent, StayDown
 from bastion.storage.db import Database
 from bastion.storage.tables import bank_changes, bank_entries
 from bastion.storage.workflow import decisions as decision_repo
@@ -27,7 +29,6 @@ from bastion.workflow.decisions import DecisionInput
 from bastion.workflow.model import ItemState
 from bastion.workflow.outbox import FileTransport
 from bastion.workflow.service import PUBLIC, Workflow
-from bastion.workflow.staydown import BankStayDown, RemovedContent
 from tests.conftest import TEST_SECRET
 from tests.workflow.conftest import (
     CYBER_W,
@@ -75,7 +76,7 @@ def wf(
         clock=clock,
         new_token=tokens,
         transport=FileTransport(tmp_path / "outbox"),
-        stay_down=BankStayDown(banks),
+        stay_down=StayDown(banks),
     )
 
 
@@ -204,7 +205,7 @@ def test_the_sweep_distance_is_tight(wf: Workflow) -> None:
     first = add_item(wf, "img-1", sha256="3c" * 32, pdq=near(PDQ, 12, seed=3))
     add_item(wf, "img-2", sha256="4d" * 32, pdq=near(PDQ, 13, seed=3))
     stay_down = wf.stay_down
-    assert isinstance(stay_down, BankStayDown)
+    assert stay_down.banks is not None
     entry = RemovedContent("removed-item", "d", SHA, CYBER_W, wf.clock.now(), PDQ)
     with wf.db.connect() as conn:
         copies = stay_down.find_copies(conn, entry)
@@ -252,7 +253,9 @@ def test_concurrent_transactions_commit_out_of_order(
     banks.create_bank("known", "other")
     assert matched(banks, PDQ) == []
     with database.begin() as conn:
-        banks.add_removed_in(conn, PDQ, decision_id="d-1", labels=(CYBER_W,))
+        StayDown(banks).add_removed(
+            conn, RemovedContent("item-1", "d-1", SHA, CYBER_W, datetime.now(UTC), PDQ)
+        )
         banks.add(  # committed while the decision's transaction is still open
             "known", [EntryInput(hash=near(PDQ, 100, seed=5))], added_by="t"
         )
@@ -267,8 +270,8 @@ def test_the_guards_workflow_and_the_cli_use_the_banks(guard: Guard, tmp_path: P
     from bastion.cli.workflow import _workflow
 
     wf = guard.workflow()
-    assert isinstance(wf.stay_down, BankStayDown)
+    assert wf.stay_down.banks is not None
     assert wf.stay_down.banks is guard.banks
     cli = _workflow(guard.settings.data_dir)
-    assert isinstance(cli.stay_down, BankStayDown)
+    assert cli.stay_down.banks is not None
     cli.db.dispose()

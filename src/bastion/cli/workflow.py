@@ -21,21 +21,11 @@ flaggers_app = typer.Typer(help="Trusted flaggers (DSA Art. 22).", no_args_is_he
 
 
 def _workflow(data_dir: Path | None) -> Workflow:
-    from bastion.bootstrap import prepare_data_dir
-    from bastion.storage.db import Database
-    from bastion.workflow.staydown import bank_stay_down
+    from bastion.composition import bank_service, open_database, workflow_service
 
     settings = settings_for(data_dir)
-    prepare_data_dir(settings)
-    db = Database(settings.resolved_database_url)
-    db.migrate()
-    return Workflow(
-        db,
-        settings,
-        settings.resolved_secret(),
-        stay_down=bank_stay_down(db, settings),
-        auto_dispatch=False,
-    )
+    db = open_database(settings)
+    return workflow_service(settings, db, bank_service(settings, db), auto_dispatch=False)
 
 
 @statements_app.command("export")

@@ -12,8 +12,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Connection
-
 from bastion.clock import Clock, SystemClock
 from bastion.content import Image
 from bastion.decode import ImageLimits
@@ -21,8 +19,6 @@ from bastion.errors import InvalidInput
 from bastion.hashing import pdq
 from bastion.hashing.decode import Luma, decode_luma, frame_lumas
 from bastion.hashing.model import (
-    BLOCKED_GENERATIONS,
-    REMOVED_CONTENT,
     Bank,
     BankKind,
     Entry,
@@ -34,7 +30,6 @@ from bastion.hashing.model import (
     check_bank_name,
     check_distance,
     check_entry_input,
-    stay_down_bank,
     suppress,
 )
 from bastion.hashing.signals import PDQ_MIN_QUALITY, Hash
@@ -207,113 +202,6 @@ class BankService:
 
     def entries(self, bank_name: str, *, enabled_only: bool = False) -> Iterable[Entry]:
         return self.repository.iter_entries(self.bank(bank_name), enabled_only=enabled_only)
-
-    # -- stay-down ----------------------------------------------------------------------------
-
-    def add_blocked_generation(
-        self, image: bytes | Luma, *, decision_id: str | None = None, labels: Sequence[str] = ()
-    ) -> Entry | None:
-        """Bank a blocked output so it stays down. Low-quality (flat) images are skipped."""
-        return self._stay_down(
-            BLOCKED_GENERATIONS,
-            BankKind.BLOCKED_GENERATIONS,
-            image,
-            source="guard:blocked_output",
-            decision_id=decision_id,
-            labels=tuple(labels),
-            added_by="guard",
-        )
-
-    def add_removed(
-        self,
-        image_or_hash: bytes | Luma | Hash | str,
-        *,
-        case_id: str | None = None,
-        decision_id: str | None = None,
-        labels: Sequence[str] = (),
-        added_by: str = "workflow",
-        source: str = "decision:removal",
-    ) -> Entry | None:
-        """Bank an item a later decision removed (image bytes, or its hash if that is all)."""
-        return self._stay_down(
-            REMOVED_CONTENT,
-            BankKind.REMOVED_CONTENT,
-            image_or_hash,
-            source=source,
-            case_id=case_id,
-            decision_id=decision_id,
-            labels=tuple(labels),
-            added_by=added_by,
-        )
-
-    def _stay_down(
-        self,
-        name: str,
-        kind: BankKind,
-        content: bytes | Luma | Hash | str,
-        *,
-        added_by: str,
-        **meta: Any,
-    ) -> Entry | None:
-        self.ensure_bank(name, kind, stay_down_bank(name, kind).description)
-        if isinstance(content, Hash | str):
-            parsed = content if isinstance(content, Hash) else Hash.parse(content)
-            item = EntryInput(hash=parsed.hex, **meta)
-        else:
-            luma = (
-                content if isinstance(content, Luma) else decode_luma(content, limits=self.limits)
-            )
-            item = self.image_entry(luma, True, **meta)
-            if item.quality is not None and item.quality < self.min_quality:
-                return None
-        return self.add(name, [item], added_by=added_by)[0]
-
-    # -- stay-down inside a caller's transaction (the workflow's decisions) --------------------
-
-    def add_removed_in(
-        self,
-        connection: Connection,
-        hex_hash: str,
-        *,
-        variants: Sequence[tuple[str, str]] = (),
-        decision_id: str,
-        case_id: str | None = None,
-        labels: Sequence[str] = (),
-        added_by: str = "workflow",
-        source: str = "decision:removal",
-    ) -> int:
-        """Bank a removed item's PDQ hash (and crop variants) in ``removed_content`` inside
-        ``connection``'s transaction: it commits, or rolls back, with the decision. Matchable
-        by this process once :meth:`refresh` runs after the commit. Returns the entry id."""
-        bank = self.repository.ensure_bank_in(
-            connection, stay_down_bank(REMOVED_CONTENT, BankKind.REMOVED_CONTENT), self.clock.now()
-        )
-        item = check_entry_input(
-            EntryInput(
-                hash=hex_hash,
-                source=source,
-                labels=tuple(labels),
-                case_id=case_id,
-                decision_id=decision_id,
-                variants=tuple(variants),
-            )
-        )
-        (entry_id,) = self.repository.insert_entries(
-            connection, bank, [item], check_actor(added_by), self.clock.now()
-        )
-        return entry_id
-
-    def lift_removed_in(
-        self, connection: Connection, decision_id: str, *, case_id: str | None = None
-    ) -> list[int]:
-        """Disable (never delete) the ``removed_content`` entries a decision added, inside
-        ``connection``'s transaction (the removal was reversed). Returns their ids."""
-        bank = self.repository.bank_in(connection, REMOVED_CONTENT)
-        if bank is None:
-            return []
-        return self.repository.disable_decision_entries(
-            connection, bank, decision_id, self.clock.now(), case_id=case_id
-        )
 
     def close(self) -> None:
         """Stop the background refresher of the bank snapshot."""

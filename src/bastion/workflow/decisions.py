@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 
 from bastion.errors import Conflict
 from bastion.policy.model import new_id
+from bastion.staydown import Copy
 from bastion.storage.workflow import cases as case_repo
 from bastion.storage.workflow import decisions as repo
 from bastion.storage.workflow import items as item_repo
@@ -33,7 +34,6 @@ from bastion.workflow.model import (
 )
 from bastion.workflow.records import Item, Notice
 from bastion.workflow.service import Actor, Workflow
-from bastion.workflow.staydown import Copy
 
 __all__ = ["REVIEWER_MEASURES", "DecisionInput", "build", "decide", "get", "record"]
 

@@ -1,7 +1,7 @@
 """The ``removed_content`` detector: is this image byte-identical to content a decision removed?
 
 Removal decisions keep the item's SHA-256 on the stay-down list (``wf_stay_down``, see
-:mod:`bastion.workflow.staydown`); this detector looks every checked image up there and emits
+:mod:`bastion.staydown`); this detector looks every checked image up there and emits
 ``removed_identical`` (score 1.0) with the removing decision, the item and the category as
 evidence. It catches exact re-uploads even when no PDQ hash of the item is known or the image
 is too flat for PDQ; near-duplicates are the ``hash_match`` detector's ``removed_content``
@@ -23,7 +23,7 @@ from bastion.content import Image
 from bastion.detectors.base import Detector
 from bastion.findings import Finding
 from bastion.hashing.detector import REMOVED_IDENTICAL
-from bastion.workflow.staydown import SqlStayDown
+from bastion.staydown import StayDown
 
 if TYPE_CHECKING:
     from bastion.detectors.context import DetectorContext
@@ -39,7 +39,7 @@ class RemovedContentDetector(Detector):
     reads_pixels: ClassVar[bool] = False  # the SHA-256 of the bytes is enough
 
     db: Database | None = None
-    stay_down = SqlStayDown()
+    stay_down = StayDown()  # the exact SHA-256 list
 
     def bind(self, context: DetectorContext) -> None:
         self.db = context.db

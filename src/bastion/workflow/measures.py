@@ -13,7 +13,9 @@ from sqlalchemy import Connection
 
 from bastion.clock import utc
 from bastion.policy.model import new_id
+from bastion.staydown import RemovedContent
 from bastion.storage.workflow import appeals as appeal_repo
+from bastion.storage.workflow import cases as case_repo
 from bastion.storage.workflow import decisions as repo
 from bastion.storage.workflow import items as item_repo
 from bastion.storage.workflow import standing as standing_repo
@@ -30,7 +32,6 @@ from bastion.workflow.model import (
 from bastion.workflow.records import AppealToken, Item, Notice, Standing, Statement
 from bastion.workflow.service import Actor, Workflow
 from bastion.workflow.statements import MEASURE_TEXT, tdb_payload, user_statement
-from bastion.workflow.staydown import RemovedContent
 
 REMOVING = (Visibility.REMOVE, Visibility.DISABLE)
 
@@ -58,6 +59,10 @@ def apply(conn: Connection, wf: Workflow, decision: ModerationDecision, item: It
         )
     if decision.visibility in REMOVING and item.sha256:
         wf.stay_down.add_removed(conn, removed_content(decision, item))
+    if decision.visibility is Visibility.NONE:
+        # A person found nothing to restrict: the guard's automatic blocks of this content
+        # no longer keep it down.
+        release_automatic(conn, wf, decision, Actor(decision.reviewer, decision.reviewer_role))
     if decision.account_id and decision.account_measure in (
         AccountMeasure.SUSPENSION,
         AccountMeasure.TERMINATION,
@@ -79,6 +84,34 @@ def apply(conn: Connection, wf: Workflow, decision: ModerationDecision, item: It
                 suspended_until=until,
             ),
         )
+
+
+def release_automatic(
+    conn: Connection,
+    wf: Workflow,
+    decision: ModerationDecision,
+    actor: Actor,
+    at: datetime | None = None,
+) -> int:
+    """Lift the stay-down entries the guard banked for the case's automated detections."""
+    if not decision.case_id:
+        return 0
+    guard_ids = [
+        d.guard_decision_id
+        for d in case_repo.detections(conn, decision.case_id)
+        if d.guard_decision_id
+    ]
+    released = wf.stay_down.release(conn, guard_ids, at or decision.decided_at) if guard_ids else 0
+    if released:
+        wf.audit(
+            conn,
+            actor,
+            "stay_down.released",
+            "case",
+            decision.case_id,
+            {"decision": decision.id, "entries": released},
+        )
+    return released
 
 
 def removed_content(decision: ModerationDecision, item: Item) -> RemovedContent:
@@ -108,6 +141,7 @@ def reverse(
         wf.audit(conn, actor, "item.restored", "item", item.id, {"decision": decision.id})
     if decision.visibility in REMOVING and item.sha256:
         wf.stay_down.lift(conn, replace(removed_content(decision, item), at=at))
+        release_automatic(conn, wf, decision, actor, at)
     if decision.account_id and decision.account_measure in (
         AccountMeasure.SUSPENSION,
         AccountMeasure.TERMINATION,

@@ -19,11 +19,11 @@ from sqlalchemy import Connection
 
 from bastion.clock import Clock, SystemClock
 from bastion.settings import Settings
+from bastion.staydown import StayDown
 from bastion.storage.db import Database
 from bastion.storage.workflow import audit
 from bastion.workflow.grounds import Grounds, load_grounds
 from bastion.workflow.outbox import SenderLoop, Transport, dispatch, transport_for
-from bastion.workflow.staydown import SqlStayDown, StayDown
 
 log = logging.getLogger("bastion.workflow")
 
@@ -62,7 +62,7 @@ class Workflow:
         self.db = db
         self.settings = settings
         self.clock = clock or SystemClock()
-        self.stay_down: StayDown = stay_down or SqlStayDown()
+        self.stay_down: StayDown = stay_down or StayDown()
         self.transport = transport or transport_for(settings)
         self.grounds = grounds or load_grounds(settings.grounds_file)
         self._secret = secret
@@ -115,12 +115,10 @@ class Workflow:
 
     def after_commit(self) -> None:
         """Called after every committed step: refresh stay-down matching, send messages."""
-        refresh = getattr(self.stay_down, "after_commit", None)
-        if callable(refresh):
-            try:
-                refresh()
-            except Exception:  # committed; the next bank sync applies it
-                log.exception("refreshing stay-down matching failed; the next sync applies it")
+        try:
+            self.stay_down.after_commit()
+        except Exception:  # committed; the next bank sync applies it
+            log.exception("refreshing stay-down matching failed; the next sync applies it")
         if not self.auto_dispatch:
             return
         if self.sender is not None:

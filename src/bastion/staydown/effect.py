@@ -1,13 +1,14 @@
-"""Stay-down: an effect that banks the images of blocked outputs and uploads (hashes only).
+"""The guard's stay-down effect: banks the images of blocked outputs and uploads (hashes only).
 
-Runs after every decision (see ``Guard.effects``). For a blocked decision on the output
+Runs after every decision (``Components.effects``), through the one stay-down service
+(:class:`bastion.staydown.StayDown`). For a blocked decision on the output
 surface it adds each image to ``blocked_generations``; on the upload surface to
 ``removed_content`` — unless the upload already matched a bank entry almost exactly, so
 repeated re-uploads of one image do not flood the bank, or matched stay-down content at all
 (a blocked copy of removed content is not banked again: its entry would outlive the removal's
-reversal on appeal). Each entry carries the decision id and the rules that fired. Removals
-decided later (notices, reviews) are banked by the workflow's stay-down
-(:class:`bastion.workflow.staydown.BankStayDown`).
+reversal on appeal). Each entry carries the decision id and the rules that fired; a reviewer
+who finds no violation in the case lifts it (:meth:`StayDown.release`). Removals decided
+later (notices, reviews) are recorded by the same service in the decision's transaction.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from bastion.hashing.model import BankKind
 from bastion.policy.model import Action, Decision, Surface
 
 if TYPE_CHECKING:
-    from bastion.hashing.banks import BankService
+    from bastion.staydown.service import StayDown
 
 log = logging.getLogger("bastion.hashing")
 
@@ -36,8 +37,8 @@ SAME_IMAGE_DISTANCE = 4
 class StayDownEffect:
     name = "stay_down"
 
-    def __init__(self, banks: BankService) -> None:
-        self.banks = banks
+    def __init__(self, stay_down: StayDown) -> None:
+        self.stay_down = stay_down
 
     def after(self, decision: Decision, items: Sequence[Item]) -> None:
         # Only a block about the content stays down: one that a detector failure alone
@@ -54,17 +55,12 @@ class StayDownEffect:
             if decision.surface is Surface.UPLOAD and _already_banked(decision, item.subject):
                 continue
             try:
-                image = luma_of(item.content)
-                if decision.surface is Surface.OUTPUT:
-                    self.banks.add_blocked_generation(image, decision_id=decision.id, labels=labels)
-                else:
-                    self.banks.add_removed(
-                        image,
-                        decision_id=decision.id,
-                        labels=labels,
-                        added_by="guard",
-                        source="guard:blocked_upload",
-                    )
+                self.stay_down.bank_block(
+                    luma_of(item.content),
+                    output=decision.surface is Surface.OUTPUT,
+                    decision_id=decision.id,
+                    labels=labels,
+                )
             except InvalidInput as exc:  # undecodable: nothing to hash, nothing to bank
                 log.info("stay-down skipped %s of decision %s: %s", item.subject, decision.id, exc)
 
