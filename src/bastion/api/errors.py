@@ -21,8 +21,23 @@ from bastion.errors import BastionError
 log = logging.getLogger("bastion.api")
 
 
+# An error never echoes more than a short excerpt of what the client sent.
+MAX_MESSAGE = 300
+MAX_FIELD = 100
+
+
+def _excerpt(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "field": field}}
+    return {
+        "error": {
+            "code": code,
+            "message": _excerpt(message, MAX_MESSAGE),
+            "field": None if field is None else _excerpt(field, MAX_FIELD),
+        }
+    }
 
 
 def _location(loc: tuple[Any, ...]) -> str | None:

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from bastion.api.deps import AnyKey, GuardDep, ServiceKey, require
+from bastion.api.parsing import RowId
 from bastion.api.routes.generations import decode_base64, parse_model, read_json
 from bastion.api.schemas import CheckContext, DecisionOut, _Strict
 from bastion.errors import InvalidInput, UnsupportedMediaType
@@ -164,7 +165,7 @@ def list_entries(
     guard: GuardDep,
     _key: AnyKey,
     format: Annotated[str | None, Query(pattern="^(csv|tsv|txt)$")] = None,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Any:
     entries = guard.banks.entries(name)
@@ -205,13 +206,13 @@ async def import_entries(
 
 
 @router.get("/entries/{entry_id}", summary="A bank entry with its metadata")
-def get_entry(entry_id: int, guard: GuardDep, _key: AnyKey) -> dict[str, Any]:
+def get_entry(entry_id: RowId, guard: GuardDep, _key: AnyKey) -> dict[str, Any]:
     return guard.banks.entry(entry_id).to_dict()
 
 
 @router.patch("/entries/{entry_id}", summary="Disable or re-enable an entry (never deleted)")
 def update_entry(
-    entry_id: int, body: EntryUpdate, guard: GuardDep, _key: CuratorKey
+    entry_id: RowId, body: EntryUpdate, guard: GuardDep, _key: CuratorKey
 ) -> dict[str, Any]:
     return guard.banks.set_entry_enabled(entry_id, body.enabled).to_dict()
 

@@ -29,7 +29,7 @@ def list_cases(
     overdue: bool = False,
     child_safety: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> dict[str, Any]:
     states = None
     if state:

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from bastion.api.deps import GuardDep, ServiceKey
+from bastion.api.parsing import PARSED, loads
 from bastion.api.schemas import CheckContext, DecisionOut, GenerationCheck
 from bastion.errors import InvalidInput, UnsupportedMediaType
 
@@ -37,15 +38,11 @@ def parse_model(model: type[Any], data: Any) -> Any:
 
 
 async def read_json(request: Request) -> Any:
-    body = await request.body()
-    try:
-        return json.loads(body)
-    except UnicodeDecodeError as exc:
-        raise InvalidInput(f"request body is not valid UTF-8 (byte {exc.start})") from exc
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(
-            f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from exc
+    """The JSON body, within the limits of :func:`bastion.api.parsing.loads` (parsed once:
+    the JSON guard middleware keeps what it parsed)."""
+    if PARSED in request.scope:
+        return request.scope[PARSED]
+    return loads(await request.body())
 
 
 async def form_file(upload: UploadFile, field: str) -> bytes:

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from bastion.api.deps import AnyKey, GuardDep, ServiceKey, require
+from bastion.api.parsing import RowId
 from bastion.api.routes.banks import upload_bytes
 from bastion.api.routes.generations import parse_model, read_json
 from bastion.api.schemas import _Strict
@@ -232,7 +233,7 @@ def _entry_in(guard: Any, bank_name: str, content_id: int) -> tuple[Entry, Bank]
 @router.get("/c/bank/{bank_name}/content/{content_id}", summary="HMA: a bank content item")
 def content_get(
     bank_name: str,
-    content_id: int,
+    content_id: RowId,
     guard: GuardDep,
     _key: AnyKey,
     include_signals: bool = False,
@@ -287,7 +288,7 @@ async def signal_add(
 
 @router.put("/c/bank/{bank_name}/content/{content_id}", summary="HMA: enable/disable content")
 async def content_update(
-    bank_name: str, content_id: int, request: Request, guard: GuardDep, _key: CuratorKey
+    bank_name: str, content_id: RowId, request: Request, guard: GuardDep, _key: CuratorKey
 ) -> dict[str, Any]:
     body = parse_model(HmaContentUpdate, await read_json(request))
     entry, bank = _entry_in(guard, bank_name, content_id)
@@ -301,7 +302,7 @@ async def content_update(
 
 @router.delete("/c/bank/{bank_name}/content/{content_id}", summary="HMA: delete (disables)")
 def content_delete(
-    bank_name: str, content_id: int, guard: GuardDep, _key: CuratorKey
+    bank_name: str, content_id: RowId, guard: GuardDep, _key: CuratorKey
 ) -> JSONResponse:
     _entry_in(guard, bank_name, content_id)
     guard.banks.set_entry_enabled(content_id, False)
