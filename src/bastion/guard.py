@@ -424,10 +424,12 @@ class Guard:
     def _image(self, image: bytes | Image, field: str, surface: Surface | None) -> Image:
         """Accept, sniff and decode an image within the limits; every failure is typed.
 
-        The image is decoded once into the views ``surface``'s detectors read; ``None``
-        leaves decoding to whoever reads it (provenance decodes at full resolution). More
-        frames than ``image_screened_frames`` are sampled on uploads and refused on the
-        generation and output paths (fail closed: not every frame could be screened)."""
+        The header is read on every surface (format, size, frames: refused here, before
+        anything else is looked at, with the same typed error as everywhere). The image is
+        then decoded once into the views ``surface``'s detectors read; ``None`` leaves
+        decoding to whoever reads it (provenance decodes at full resolution). More frames
+        than ``image_screened_frames`` are sampled on uploads and refused on the generation
+        and output paths (fail closed: not every frame could be screened)."""
         try:
             if isinstance(image, Image):
                 image = image.with_limits(self.image_limits)
@@ -437,8 +439,8 @@ class Guard:
                 )
             else:
                 raise InvalidInput(f"{field} must be bytes, got {type(image).__name__}")
+            frames = image.header().frames
             if surface is not None:
-                frames = image.header().frames
                 screened = self.image_limits.screened_frames
                 if surface is not Surface.UPLOAD and frames > screened:
                     raise InputTooLarge(
