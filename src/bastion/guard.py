@@ -114,6 +114,15 @@ class Guard:
         # Each check decodes its images once (Image.prepare), making only the views its
         # detectors read: analysis RGB for pixel detectors, luma for the hash detector.
         self._views = {surface: _views(components.detectors, surface) for surface in Surface}
+        # ... and detectors that decode a view of their own make it then too (Detector.prepare).
+        self._preparers = {
+            surface: [
+                d
+                for d in _image_readers(components.detectors, surface)
+                if type(d).prepare is not Detector.prepare
+            ]
+            for surface in Surface
+        }
         self.runner = Runner(
             components.detectors,
             timeout_s=self.settings.detector_timeout_ms / 1000,
@@ -412,7 +421,7 @@ class Guard:
 
     def verify(self, image: bytes | Image) -> ProvenanceReport:
         """Read an image's watermark and C2PA manifest; link the watermark to its decision."""
-        return self.provenance.inspect(self._image(image, "image", None).data)
+        return self.provenance.inspect(self._image(image, "image", None))
 
     def explain(self, decision: Decision) -> str:
         from bastion.explain import render
@@ -449,6 +458,8 @@ class Guard:
                     )
                 rgb, luma = self._views[surface]
                 image.prepare(rgb=rgb, luma=luma)
+                for detector in self._preparers[surface]:
+                    detector.prepare(image)
         except InvalidInput as exc:
             exc.field = field
             raise
@@ -519,11 +530,15 @@ class Guard:
 
 def _views(detectors: Sequence[Detector], surface: Surface) -> tuple[bool, bool]:
     """(analysis RGB, luma): the views the image detectors of ``surface`` read."""
-    readers = [
+    readers = _image_readers(detectors, surface)
+    rgb = any(d.reads_pixels for d in readers)
+    luma = any(not d.reads_pixels for d in readers)
+    return rgb or not luma, luma
+
+
+def _image_readers(detectors: Sequence[Detector], surface: Surface) -> list[Detector]:
+    return [
         d
         for d in detectors
         if issubclass(Image, d.accepts) and (d.surfaces is None or surface.value in d.surfaces)
     ]
-    rgb = any(d.reads_pixels for d in readers)
-    luma = any(not d.reads_pixels for d in readers)
-    return rgb or not luma, luma
