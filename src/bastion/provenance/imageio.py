@@ -91,7 +91,10 @@ def _watermark_view(content: Content) -> WatermarkView:
         # the frame, its luminance (as an image and an array), the float working copy
         with reserve(limits, width * height * (4 + 1 + 1 + 4)):
             orientation = orientation_of(image)
-            gray = image.convert("L")
+            try:
+                gray = image.convert("L")
+            except ValueError:  # a mode Pillow turns grey only by way of RGB
+                gray = image.convert("RGB").convert("L")
             if orientation != 1:
                 gray = transposed(gray, orientation)
             pixels = np.asarray(gray, dtype=np.uint8)
