@@ -46,6 +46,7 @@ bench: install
 	$(PY) bench/robustness.py
 	$(PY) bench/index_bench.py
 	$(PY) bench/upload_scan_load.py
+	$(PY) bench/image_intake.py
 	$(PY) bench/workflow.py
 
 bench-image: install

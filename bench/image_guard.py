@@ -78,6 +78,7 @@ def end_to_end(iterations: int, threads: int) -> list[str]:
         generation_ms: list[float] = []
         output_ms: list[float] = []
         full_ms: list[float] = []
+        alone_ms: list[float] = []
         bare_ms: list[float] = []
 
         def once() -> None:
@@ -88,16 +89,20 @@ def end_to_end(iterations: int, threads: int) -> list[str]:
             end = time.perf_counter()
             bare.detect(bgr)
             after = time.perf_counter()
+            alone = guard.check_output(photo)  # the bare call's image, every default detector
+            last = time.perf_counter()
             assert request.action.value == "allow"
             assert decision.action.value == "allow"
+            assert not [f for f in alone.findings if f.label == "detector_error"]
             generation_ms.append((middle - start) * 1000)
             output_ms.append((end - middle) * 1000)
             full_ms.append((end - start) * 1000)
             bare_ms.append((after - end) * 1000)
+            alone_ms.append((last - after) * 1000)
 
         for _ in range(5):
             once()
-        for samples in (generation_ms, output_ms, full_ms, bare_ms):
+        for samples in (generation_ms, output_ms, full_ms, bare_ms, alone_ms):
             samples.clear()
         for _ in range(iterations):
             once()
@@ -116,10 +121,13 @@ def end_to_end(iterations: int, threads: int) -> list[str]:
         ),
         row("  generation check (prompt + input photo)", generation_ms),
         row("  output check (edit-delta against the request)", output_ms),
+        row("check_output(jpeg) alone, default detectors", alone_ms, "same image as the bare"),
         row("prompt-only generation check", prompt_only),
         row("baseline: bare NudeDetector().detect(ndarray)", bare_ms, "same image, interleaved"),
         f"full check p50 = {p50 / statistics.median(bare_ms):.1f} × the bare NudeNet call's p50 "
-        "(2 images × 4 models, 2 decisions stored)",
+        "(2 images × 4 models, 2 decisions stored); output check alone = "
+        f"{statistics.median(alone_ms) / statistics.median(bare_ms):.1f} × (decode from JPEG "
+        "bytes, 4 models, hash, 1 decision stored)",
     ]
 
 

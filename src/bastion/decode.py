@@ -19,6 +19,7 @@ The views handed out (analysis RGB, PDQ luma, full resolution) are made in
 
 from __future__ import annotations
 
+import ctypes
 import io
 import threading
 import time
@@ -296,10 +297,32 @@ _BUDGETS_LOCK = threading.Lock()
 def budget(limits: ImageLimits) -> MemoryBudget:
     """The process-wide budget for ``limits.memory_bytes`` (one per configured size)."""
     with _BUDGETS_LOCK:
+        if not _BUDGETS:
+            _unmap_large_frees()
         found = _BUDGETS.get(limits.memory_bytes)
         if found is None:
             found = _BUDGETS[limits.memory_bytes] = MemoryBudget(limits.memory_bytes)
         return found
+
+
+_M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
+
+
+def _unmap_large_frees() -> None:
+    """Have glibc map every allocation of 1 MiB or more on its own, and unmap it when freed.
+
+    By default glibc raises that threshold each time a large block is freed (up to 32 MiB),
+    so the 16 MiB blocks Pillow holds pixels in end up in per-thread heaps it never gives
+    back: eight concurrent 40 Mpx decodes left the process at 2 GB although the budget let
+    at most 1 GB be reserved at once (peak RSS 870 MB with this). Done once, on the first
+    decode; a no-op where the C library has no ``mallopt`` (macOS, Windows).
+    """
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (AttributeError, OSError, TypeError):
+        return
+    mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
+    mallopt(_M_MMAP_THRESHOLD, _MB)
 
 
 def reserve(limits: ImageLimits, nbytes: int) -> AbstractContextManager[None]:

@@ -113,9 +113,11 @@ def decode_views(
         wanted = (
             indices if indices is not None else sample_indices(head.frames, limits.screened_frames)
         )
-        orientation = _orientation(image)
         draft_scale = _draft(image, head, limits, rgb=rgb, luma=luma, luma_min_side=luma_min_side)
         with reserve(limits, _estimate(image, head, len(wanted), limits)):
+            # Inside the reservation: reading a PNG's EXIF makes Pillow decode the whole image
+            # (the eXIf chunk may follow the pixels).
+            orientation = orientation_of(image)
             frames = []
             chosen = set(wanted)
             for index in range(max(wanted) + 1):
@@ -206,7 +208,7 @@ def _rgb_view(
         background = PILImage.new("RGBA", small.size, (255, 255, 255, 255))
         small = PILImage.alpha_composite(background, small).convert("RGB")
     if orientation != 1:
-        small = _transpose(small, orientation)
+        small = transposed(small, orientation)
     rgb = np.asarray(small, dtype=np.uint8).copy()
     rgb.setflags(write=False)
     width, height = head.width, head.height
@@ -242,7 +244,8 @@ def _luma_view(
     return Luma(pixels, head.width, head.height, draft_scale * factor, index)
 
 
-def _orientation(image: PILImage.Image) -> int:
+def orientation_of(image: PILImage.Image) -> int:
+    """The EXIF orientation tag (1..8; 1 when absent or broken)."""
     try:
         value = image.getexif().get(0x0112, 1)
     except Exception:  # a broken EXIF block is ignored, not fatal: orientation stays as stored
@@ -261,7 +264,8 @@ _TRANSPOSES = {
 }
 
 
-def _transpose(image: PILImage.Image, orientation: int) -> PILImage.Image:
+def transposed(image: PILImage.Image, orientation: int) -> PILImage.Image:
+    """``image`` turned as EXIF ``orientation`` (2..8) says."""
     for method in _TRANSPOSES[orientation]:
         image = image.transpose(method)
     return image

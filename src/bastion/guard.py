@@ -338,7 +338,7 @@ class Guard:
 
     def verify(self, image: bytes | Image) -> ProvenanceReport:
         """Read an image's watermark and C2PA manifest; link the watermark to its decision."""
-        return self.provenance.inspect(self._image(image, "image", None).data)
+        return self.provenance.inspect(self._image(image, "image", None))
 
     def explain(self, decision: Decision) -> str:
         from bastion.explain import render

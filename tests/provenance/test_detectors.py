@@ -39,8 +39,8 @@ def test_detectors_are_registered() -> None:
 
 def test_reupload_of_a_marked_output_is_labelled_and_linked(upload_guard: Guard) -> None:
     marking_guard = upload_guard
-    output = images.encode(images.photo("astronaut"))
-    decision = marking_guard.check_output(output)
+    output = images.encode(images.photo("coffee"))
+    decision = marking_guard.check_output(output)  # marks bind to the output's own check
     marked = marking_guard.mark(output, decision)
     upload = scan(marking_guard, marked.data)
     assert upload.action is Action.ALLOW

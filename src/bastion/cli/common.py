@@ -38,15 +38,17 @@ def fail(message: str, code: int = EXIT_ERROR) -> typer.Exit:
 
 
 def command(fn: F) -> F:
-    """Turn BastionErrors into one-line messages and exit status 2, never a traceback."""
+    """Turn BastionErrors into one-line messages (ending in ``[code]``) and exit status 2,
+    never a traceback."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
         except BastionError as exc:
+            # The typed code last, as the API's error body carries it: scripts can match it.
             where = f" ({exc.field})" if exc.field else ""
-            raise fail(f"{exc.message}{where}") from None
+            raise fail(f"{exc.message}{where} [{exc.code}]") from None
         except BrokenPipeError:  # `bastion screen ... | head`
             sys.stderr.close()
             raise typer.Exit(0) from None

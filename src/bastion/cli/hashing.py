@@ -54,7 +54,7 @@ def hash_files(files: Files) -> None:
         try:
             result = hash_bytes(_read(path), limits=limits)
         except BastionError as exc:
-            typer.echo(f"error: {path}: {exc.message}", err=True)
+            typer.echo(f"error: {path}: {exc.message} [{exc.code}]", err=True)
             failed += 1
             continue
         typer.echo(f"{result.hex} {result.quality} {path}")

@@ -93,7 +93,7 @@ def verify(
             try:
                 data = path.read_bytes()
                 image = Image.from_bytes(data, max_bytes=settings.image_max_bytes, limits=limits)
-                line.update(provenance.inspect(image.data).to_dict())
+                line.update(provenance.inspect(image).to_dict())
             except OSError as exc:
                 failed = True
                 line["error"] = {"code": "unreadable", "message": str(exc.strerror)}

@@ -56,6 +56,13 @@ class Detector(ABC):
     def warm_up(self) -> None:  # noqa: B027 - optional hook, empty by design
         """Load models or data once per process, before the first request."""
 
+    def prepare(self, item: Any) -> None:  # noqa: B027 - optional hook, empty by design
+        """Decode what this detector will read from ``item`` (cached on it), in the caller's
+        thread before any detector deadline starts; raise a typed error if it cannot be.
+        Detectors that read the shared views (``reads_pixels``, the luma) need nothing here;
+        one that decodes its own view (the watermark reader) makes it here, so waiting for
+        decode memory is a typed ``image_decoder_busy``, never a timed-out detector."""
+
     def ready(self) -> Sequence[str]:
         """What keeps this detector from screening right now, one line per problem; empty
         when it is ready. Called by ``/readyz`` (so keep it cheap: stat a file, compare a

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from bastion.content import Image
 from bastion.detectors.base import Detector
-from bastion.errors import ConfigError, UnsupportedMediaType
+from bastion.errors import ConfigError
 from bastion.findings import Finding
 
 if TYPE_CHECKING:
@@ -59,16 +59,19 @@ class WatermarkDetector(_ProvenanceDetector):
     name: ClassVar[str] = "provenance_watermark"
     labels: ClassVar[frozenset[str]] = frozenset({"ai_watermark"})
 
+    def prepare(self, item: Any) -> None:
+        """Make the watermark's working image before the detector deadline starts: a large
+        image waits for decode memory here (or gets image_decoder_busy), not in detect."""
+        from bastion.provenance import imageio
+
+        imageio.watermark_view(self._image(item))
+
     def detect(self, item: Any, *, subject: str) -> Sequence[Finding]:
         from bastion.provenance import imageio
 
         image = self._image(item)
         provenance = self._provenance()
-        try:
-            decoded = imageio.decode(image)
-        except UnsupportedMediaType:
-            return []  # a format the watermark cannot be read from: no claim either way
-        report = provenance.read_watermark(decoded)
+        report = provenance.read_watermark(imageio.watermark_view(image))
         detection = report.detection
         if not detection.detected or detection.payload is None:
             return []

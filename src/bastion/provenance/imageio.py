@@ -16,15 +16,18 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from PIL import Image, ImageOps
+from PIL import Image
 
 from bastion.content import Image as Content
 from bastion.decode import ImageLimits, header, opened, reserve
+from bastion.decode_views import orientation_of, transposed
 from bastion.errors import InvalidInput
+from bastion.provenance.watermark import working_image
 
 # Formats marked in place; anything else the intake accepts is marked and returned as PNG.
 _OUTPUT_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
-FULL = "full_resolution"  # the key of this view in Image.cached
+FULL = "full_resolution"  # the keys of these views in Image.cached
+WATERMARK = "watermark_working"
 
 Pixels = npt.NDArray[np.uint8]
 
@@ -48,16 +51,57 @@ class Decoded:
         return int(self.pixels.shape[0])
 
 
+@dataclass(frozen=True)
+class WatermarkView:
+    """What reading a watermark needs: the detector's small working image (made from the
+    full-resolution luminance, which is dropped once it is made) and the image's size."""
+
+    working: npt.NDArray[np.float32]
+    width: int  # after EXIF orientation
+    height: int
+    media_type: str
+
+
 def decode(image: bytes | Content, *, limits: ImageLimits | None = None) -> Decoded:
     """The first frame at full resolution, its EXIF orientation applied (cached per Image)."""
-    if isinstance(image, Content):
-        content = image if limits is None else image.with_limits(limits)
-    else:
-        if not image:
-            raise InvalidInput("image is empty", field="image")
-        chosen = limits or ImageLimits()
-        content = Content.from_bytes(image, max_bytes=chosen.max_bytes, limits=chosen)
+    content = _content(image, limits)
     return content.cached(FULL, lambda: _decode(content))
+
+
+def watermark_view(image: bytes | Content, *, limits: ImageLimits | None = None) -> WatermarkView:
+    """The first frame's watermark working image (cached per Image), made within the decode
+    memory budget: the full-resolution luminance and its float copy never outlive it."""
+    content = _content(image, limits)
+    return content.cached(WATERMARK, lambda: _watermark_view(content))
+
+
+def _content(image: bytes | Content, limits: ImageLimits | None) -> Content:
+    if isinstance(image, Content):
+        return image if limits is None else image.with_limits(limits)
+    if not image:
+        raise InvalidInput("image is empty", field="image")
+    chosen = limits or ImageLimits()
+    return Content.from_bytes(image, max_bytes=chosen.max_bytes, limits=chosen)
+
+
+def _watermark_view(content: Content) -> WatermarkView:
+    limits = content.limits or ImageLimits()
+    with opened(content.data, content.media_type, limits) as image:
+        width, height = image.size
+        # the frame, its luminance (as an image and an array), the float working copy
+        with reserve(limits, width * height * (4 + 1 + 1 + 4)):
+            orientation = orientation_of(image)
+            try:
+                gray = image.convert("L")
+            except ValueError:  # a mode Pillow turns grey only by way of RGB
+                gray = image.convert("RGB").convert("L")
+            if orientation != 1:
+                gray = transposed(gray, orientation)
+            pixels = np.asarray(gray, dtype=np.uint8)
+            del gray
+            working = working_image(pixels)
+            size = pixels.shape[1], pixels.shape[0]
+    return WatermarkView(working, *size, content.media_type)
 
 
 def _decode(content: Content) -> Decoded:
@@ -65,10 +109,11 @@ def _decode(content: Content) -> Decoded:
     with opened(content.data, content.media_type, limits) as image:
         head = header(image)
         width, height = image.size
-        # the frame, an RGBA conversion, the planes' copies
+        # the frame, a turned or RGBA copy, the planes' copies
         with reserve(limits, width * height * (4 + 4 + 4)):
             icc = image.info.get("icc_profile")
-            pixels, alpha = _planes(ImageOps.exif_transpose(image))
+            orientation = orientation_of(image)
+            pixels, alpha = _planes(image if orientation == 1 else transposed(image, orientation))
     return Decoded(
         pixels=pixels,
         alpha=alpha,
@@ -91,7 +136,7 @@ def _planes(image: Image.Image) -> tuple[Pixels, Pixels | None]:
     if mode == "RGBA":
         planes = np.asarray(image, dtype=np.uint8)
         return np.ascontiguousarray(planes[..., :3]), np.ascontiguousarray(planes[..., 3])
-    return np.asarray(image.convert("RGB"), dtype=np.uint8), None
+    return np.asarray(image if mode == "RGB" else image.convert("RGB"), dtype=np.uint8), None
 
 
 def encode(decoded: Decoded, pixels: Pixels) -> tuple[bytes, str]:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bastion.clock import Clock
+from bastion.content import Image as Content
 from bastion.decode import ImageLimits
 from bastion.errors import ConfigError, InvalidInput, UnsupportedMediaType
 from bastion.provenance import imageio
@@ -184,7 +185,9 @@ class Provenance:
             if manifest.state not in ("valid", "untrusted"):
                 raise ConfigError(f"the signed output does not verify: {manifest.failures}")
             verified = (
-                self.watermarker.detect(imageio.decode(signed, limits=self.limits).pixels).payload
+                self.read_watermark(
+                    imageio.watermark_view(signed, limits=self.limits)
+                ).detection.payload
                 == payload
             )
             if not verified:
@@ -219,19 +222,20 @@ class Provenance:
 
     # -- inspection ---------------------------------------------------------------------------
 
-    def inspect(self, data: bytes) -> ProvenanceReport:
-        decoded = imageio.decode(data, limits=self.limits)
+    def inspect(self, image: bytes | Content) -> ProvenanceReport:
+        view = imageio.watermark_view(image, limits=self.limits)
+        data = image.data if isinstance(image, Content) else image
         return ProvenanceReport(
-            media_type=decoded.media_type,
+            media_type=view.media_type,
             sha256=hashlib.sha256(data).hexdigest(),
-            width=decoded.width,
-            height=decoded.height,
-            watermark=self.read_watermark(decoded),
-            c2pa=self.verifier.verify(data, decoded.media_type),
+            width=view.width,
+            height=view.height,
+            watermark=self.read_watermark(view),
+            c2pa=self.verifier.verify(data, view.media_type),
         )
 
-    def read_watermark(self, decoded: imageio.Decoded) -> WatermarkReport:
-        detection = self.watermarker.detect(decoded.pixels)
+    def read_watermark(self, view: imageio.WatermarkView) -> WatermarkReport:
+        detection = self.watermarker.detect_working(view.working)
         payload = detection.payload
         if payload is None or payload.issuer != self.issuer:
             return WatermarkReport(detection)

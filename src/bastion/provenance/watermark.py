@@ -177,7 +177,11 @@ class Watermarker:
     # -- detection ----------------------------------------------------------------------------
 
     def detect(self, pixels: npt.NDArray[np.uint8]) -> Detection:
-        image = sync.working_image(_luma(pixels))
+        return self.detect_working(working_image(pixels))
+
+    def detect_working(self, image: npt.NDArray[np.float32]) -> Detection:
+        """Detect in a working image made by :func:`working_image` (small: the full-resolution
+        pixels can be dropped once it is made)."""
         if min(image.shape) < 2 * sync.MIN_PERIOD:
             return Detection(detected=False, statistic=0.0, p_value=1.0)
         spec = sync.spectrum(image)
@@ -228,6 +232,11 @@ class Watermarker:
             return pilots * pilots / PILOT_COUNT + float(soft @ soft) / CHIPS_PER_BIT
 
         return max(readings, key=energy)
+
+
+def working_image(pixels: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
+    """The detector's input: luminance, downscaled to the working size and whitened."""
+    return sync.working_image(_luma(pixels))
 
 
 def _luma(pixels: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
