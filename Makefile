@@ -48,6 +48,7 @@ bench: install
 	$(PY) bench/upload_scan_load.py
 	$(PY) bench/image_intake.py
 	$(PY) bench/workflow.py
+	$(PY) bench/fuzz_routes.py
 
 bench-image: install
 	$(PY) bench/image_guard.py

@@ -106,3 +106,27 @@ def test_a_body_that_does_not_arrive_in_time_gets_408() -> None:
     assert replies[0]["status"] == 408
     assert (b"connection", b"close") in replies[0]["headers"]
     assert b"request_timeout" in replies[1]["body"]
+
+
+@pytest.mark.parametrize(
+    ("field", "size"),
+    [("signature", 20 * 1024 * 1024), ("explanation", 200_000), ("notifier_name", 5000)],
+)
+def test_an_oversized_field_is_refused_and_nothing_is_stored(
+    intake: tuple[TestClient, Guard, str], field: str, size: int
+) -> None:
+    """Issue 10: a 20 MiB signature on the public notice route is a typed 422, not +25 MB of
+    database per unauthenticated request."""
+    from sqlalchemy import func, select
+
+    from bastion.storage.tables import wf_notices
+
+    client, guard, _ = intake
+    response = client.post("/v1/notices", json={**NOTICE, field: "x" * size})
+    assert response.status_code == 422, response.text[:200]
+    body = response.json()["error"]
+    assert body["code"] == "invalid_input"
+    assert body["field"] == field
+    assert len(response.content) < 1000  # the input is not echoed
+    with guard.db.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(wf_notices)).scalar_one() == 0
