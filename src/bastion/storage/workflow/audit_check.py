@@ -95,7 +95,7 @@ def verify(conn: Connection, key: bytes, witnessed: Sequence[Head] = ()) -> Audi
         fits = event.hash == (event_mac(key, event) if keyed else legacy_digest(event))
         if not fits or event.prev_hash != prev or (keyed and event.seq != next_seq):
             expected = next_seq if keyed else last_seen + 1
-            kind, position, detail = _classify(conn, key, head, event, fits, expected)
+            kind, position, detail = _classify(conn, key, head, event, fits, expected, last_seen)
             return _broken(count, head, kind, position, detail)
         count += 1
         prev, last_seen = event.hash, event.seq
@@ -131,12 +131,22 @@ def _broken(
 
 
 def _classify(
-    conn: Connection, key: bytes, head: Head, event: AuditEvent, fits: bool, expected: int
+    conn: Connection,
+    key: bytes,
+    head: Head,
+    event: AuditEvent,
+    fits: bool,
+    expected: int,
+    previous: int,
 ) -> tuple[Break, int, str]:
+    """Why ``event`` breaks the chain; ``expected`` is its position, ``previous`` the last
+    good one."""
     keyed = event.seq >= head.since_seq
     if fits:  # a genuine event whose predecessor is not the event before it
         if _hash_elsewhere(conn, event.prev_hash, event.seq):
             return Break.REORDERED, event.seq, "an event's predecessor is elsewhere in the log"
+        if event.seq == expected and previous:  # in place: the one before was rewritten
+            return Break.EDITED, previous, "the next event's MAC vouches for another event"
         return Break.DELETED, expected, "an event's predecessor is missing"
     if keyed and any(
         hmac.compare_digest(event.hash, event_mac(key, event, seq=seq))
