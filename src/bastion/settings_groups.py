@@ -255,6 +255,12 @@ class WorkflowSettings(BaseModel):
         description="How long appeals stay open after the person is informed (DSA Art. 20: at "
         "least six months).",
     )
+    audit_witness_file: Path | None = Field(
+        default=None,
+        description="A file to which every new signed head of the audit chain is appended "
+        "(one JSON line, created 0600); keep it where the database's writers cannot rewrite "
+        "it. `bastion audit verify` checks the log against it.",
+    )
     outbox_adapter: Literal["file", "console", "smtp"] = Field(
         default="file",
         description="How messages to notifiers and users leave: file (.eml files in "

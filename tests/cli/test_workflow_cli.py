@@ -96,3 +96,28 @@ def test_flaggers_add(runner: CliRunner, tmp_path: Path) -> None:
         ],
     )
     assert bad.exit_code == 2
+
+
+def test_audit_verify_names_the_break_and_exits_1(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import create_engine, delete
+
+    from bastion.storage.tables import wf_audit
+
+    data = tmp_path / "data"
+    witness = tmp_path / "witness.jsonl"
+    monkeypatch.setenv("BASTION_AUDIT_WITNESS_FILE", str(witness))
+    assert runner.invoke(app, ["demo", "seed", "--data-dir", str(data)]).exit_code == 0
+    intact = runner.invoke(app, ["audit", "verify", "--data-dir", str(data)])
+    assert intact.exit_code == 0, intact.output
+    assert "witnessed head(s) agree" in intact.output
+    engine = create_engine(f"sqlite:///{data / 'bastion.db'}")
+    with engine.begin() as conn:
+        last = conn.execute(wf_audit.select().order_by(wf_audit.c.seq.desc())).first()
+        assert last is not None
+        conn.execute(delete(wf_audit).where(wf_audit.c.seq == last.seq))
+    engine.dispose()
+    broken = runner.invoke(app, ["audit", "verify", "--data-dir", str(data)])
+    assert broken.exit_code == 1
+    assert f"audit chain broken: truncated at event {last.seq}" in broken.output

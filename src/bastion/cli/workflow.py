@@ -16,7 +16,7 @@ from bastion.workflow.service import Workflow
 statements_app = typer.Typer(help="Statements of reasons.", no_args_is_help=True)
 cases_app = typer.Typer(help="The review queue.", no_args_is_help=True)
 outbox_app = typer.Typer(help="Messages to notifiers and users.", no_args_is_help=True)
-audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 flaggers_app = typer.Typer(help="Trusted flaggers (DSA Art. 22).", no_args_is_help=True)
 
 
@@ -87,12 +87,26 @@ def send(data_dir: DataDir = None) -> None:
 
 @audit_app.command("verify")
 @command
-def verify(data_dir: DataDir = None) -> None:
-    """Recompute the hash chain; exit 1 at the first broken link."""
-    count, broken = _workflow(data_dir).verify_audit()
-    if broken is not None:
-        raise fail(f"audit chain broken at event {broken} ({count} checked)", code=1)
-    typer.echo(f"audit chain intact: {count} event(s)")
+def verify(
+    witness: Annotated[
+        Path | None,
+        typer.Option(help="Witnessed heads to check too. Default: BASTION_AUDIT_WITNESS_FILE."),
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Check the MAC chain and its signed head; exit 1 at the first bad position."""
+    wf = _workflow(data_dir)
+    check = wf.verify_audit(witness or wf.settings.audit_witness_file)
+    if check.kind is not None:
+        where = "" if check.position is None else f" at event {check.position}"
+        raise fail(
+            f"audit chain broken: {check.kind.value}{where}: {check.detail} "
+            f"({check.events} intact before it)",
+            code=1,
+        )
+    sealed = "" if check.head is None or check.head.mac else ", head not yet signed"
+    witnessed = f", {check.witnessed} witnessed head(s) agree" if check.witnessed else ""
+    typer.echo(f"audit chain intact: {check.events} event(s){sealed}{witnessed}")
 
 
 @flaggers_app.command("add")

@@ -13,7 +13,7 @@ asked (an integrity violation) keep their own type.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from typing import Any
@@ -30,6 +30,13 @@ log = logging.getLogger("bastion.storage")
 # must not hold a check, or a readiness probe, for the TCP timeout).
 CONNECT_TIMEOUT_S = 5
 OUTAGE = (OperationalError, InterfaceError, PoolTimeout)
+_ON_COMMIT = "bastion.on_commit"
+
+
+def on_commit(connection: Connection, name: str, callback: Callable[[], None]) -> None:
+    """Run ``callback`` once ``connection``'s :meth:`Database.begin` transaction commits;
+    a later callback with the same ``name`` in that transaction replaces the earlier one."""
+    connection.info.setdefault(_ON_COMMIT, {})[name] = callback
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -68,12 +75,18 @@ class Database:
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
-        """A transaction: committed on success, rolled back on any error."""
+        """A transaction: committed on success, rolled back on any error. Callbacks
+        registered with :func:`on_commit` run after the commit, and only then."""
         try:
             with self.engine.begin() as connection:
-                yield connection
+                try:
+                    yield connection
+                finally:
+                    callbacks: dict[str, Callable[[], None]] = connection.info.pop(_ON_COMMIT, {})
         except OUTAGE as exc:
             raise _unavailable(exc) from exc
+        for callback in callbacks.values():
+            callback()
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:

@@ -290,3 +290,15 @@ wf_audit = Table(
     Column("hash", String(64), nullable=False),
     Index("ix_wf_audit_subject_id", "subject_id"),
 )
+
+# The signed head of the audit chain: one row (id 1), re-signed with every append.
+wf_audit_head = Table(
+    "wf_audit_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("since_seq", Integer, nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("last_seq", Integer, nullable=False),
+    Column("last_mac", String(64), nullable=False),
+    Column("mac", String(64)),
+)

@@ -13,6 +13,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection
@@ -20,8 +21,11 @@ from sqlalchemy import Connection
 from bastion.clock import Clock, SystemClock
 from bastion.settings import Settings
 from bastion.staydown import StayDown
-from bastion.storage.db import Database
+from bastion.storage.db import Database, on_commit
 from bastion.storage.workflow import audit
+from bastion.storage.workflow.audit import Head
+from bastion.storage.workflow.audit_check import AuditCheck, verify
+from bastion.workflow import witness
 from bastion.workflow.grounds import Grounds, load_grounds
 from bastion.workflow.outbox import SenderLoop, Transport, dispatch, transport_for
 
@@ -66,6 +70,7 @@ class Workflow:
         self.transport = transport or transport_for(settings)
         self.grounds = grounds or load_grounds(settings.grounds_file)
         self._secret = secret
+        self._audit_key = audit.chain_key(secret)
         self._new_token = new_token or (lambda: secrets.token_urlsafe(24))
         self.auto_dispatch = auto_dispatch
         # Issue 10: the API acknowledges a committed step at once; mail follows from a
@@ -99,8 +104,9 @@ class Workflow:
         subject_id: str,
         data: dict[str, Any] | None = None,
     ) -> None:
-        audit.append(
+        head = audit.append(
             conn,
+            self._audit_key,
             at=self.clock.now(),
             actor=actor.label,
             event=event,
@@ -108,6 +114,15 @@ class Workflow:
             subject_id=subject_id,
             data=data,
         )
+        path = self.settings.audit_witness_file
+        if path is not None:
+            on_commit(conn, "audit.witness", lambda: self._witness(path, head))
+
+    def _witness(self, path: Path, head: Head) -> None:
+        try:
+            witness.record(path, head)
+        except OSError:  # committed; the next step's head is witnessed instead
+            log.exception("writing the audit witness %s failed", path)
 
     def send_pending(self) -> tuple[int, int]:
         """Send queued messages now. Failures stay queued for ``bastion outbox send``."""
@@ -129,9 +144,11 @@ class Workflow:
         except Exception:  # the change is committed; a message problem must not undo it
             log.exception("sending queued messages failed; they stay queued")
 
-    def verify_audit(self) -> tuple[int, int | None]:
+    def verify_audit(self, witness_file: Path | None = None) -> AuditCheck:
+        """Check the audit chain against its signed head and the witnessed heads."""
+        witnessed = witness.read(witness_file, self._audit_key) if witness_file else []
         with self.db.connect() as conn:
-            return audit.verify(conn)
+            return verify(conn, self._audit_key, witnessed)
 
 
 def token_hash(token: str) -> str:
