@@ -149,7 +149,8 @@ def test_an_exact_copy_of_removed_content_is_blocked_until_the_reversal(guard: G
     # not banked again (that entry would outlive a reversal).
     reupload_case = next(c for c in queue.queue(wf) if c["state"] == "open")
     assert reupload_case["category"] == CYBER_W
-    assert [b.name for b in guard.banks.banks()] == []
+    # Only the removal's own exact entry: the re-upload banked nothing of its own.
+    assert [e.signal_type.value for e in guard.banks.entries("removed_content")] == ["sha256"]
     appeal = appeals.lodge(wf, issued[0], "It is my own picture, I posted it myself.")
     appeals.decide(wf, appeal.id, outcome="reversed", response="Consent shown.", actor=MOD_B)
     assert guard.scan_upload(CAMERA).action is Action.ALLOW

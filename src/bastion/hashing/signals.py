@@ -1,4 +1,5 @@
-"""Signal types and hash values. PDQ today; the shape leaves room for vPDQ (video) later.
+"""Signal types and hash values: PDQ (matched by distance) and SHA-256 (exact identity, for
+stay-down); the shape leaves room for vPDQ (video) later.
 
 A ``SignalType`` names a kind of hash (a storage key: ``pdq``) and knows its width and how to
 parse and format it. A ``Hash`` is one value of a signal type; a video signal (vPDQ) will be a
@@ -21,13 +22,16 @@ class SignalType(StrEnum):
     """Kinds of hash Bastion stores. Names are storage keys and match python-threatexchange."""
 
     PDQ = "pdq"
+    # The exact bytes: stay-down keeps removed content's SHA-256 beside its PDQ hash. Looked up
+    # by equality, never put into the Hamming index.
+    SHA256 = "sha256"
 
     @property
     def bits(self) -> int:
         return _BITS[self]
 
 
-_BITS = {SignalType.PDQ: 256}
+_BITS = {SignalType.PDQ: 256, SignalType.SHA256: 256}
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
 
 # PDQ facts from the reference implementation's documentation.

@@ -2,10 +2,10 @@
 
 One service, :class:`~bastion.staydown.service.StayDown`, fed by automatic blocks (the guard's
 :class:`~bastion.staydown.effect.StayDownEffect`) and by human removals (the workflow's
-decisions) alike. It keeps two signals of each item: the exact SHA-256 (``wf_stay_down``: an
-identical re-upload, even of an image too flat for PDQ) and the PDQ hash in the stay-down
-banks (``removed_content``, ``blocked_generations``: re-encoded, resized or cropped copies,
-matched by every upload scan). A removal reversed on appeal, or a case in which a reviewer
+decisions) alike. One table holds it: the entries of the stay-down banks (``removed_content``,
+``blocked_generations``), with two signal types per item: ``sha256`` (the exact bytes: an
+identical re-upload, even of an image too flat for PDQ) and ``pdq`` (re-encoded, resized or
+cropped copies, matched by every upload scan). A removal reversed on appeal, or a case in which a reviewer
 found no violation, lifts both (entries are disabled, never deleted). A block whose only
 reason is a detector failure is never banked: an outage is not evidence.
 """

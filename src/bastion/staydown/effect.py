@@ -60,6 +60,7 @@ class StayDownEffect:
                     output=decision.surface is Surface.OUTPUT,
                     decision_id=decision.id,
                     labels=labels,
+                    sha256=item.content.sha256,
                 )
             except InvalidInput as exc:  # undecodable: nothing to hash, nothing to bank
                 log.info("stay-down skipped %s of decision %s: %s", item.subject, decision.id, exc)

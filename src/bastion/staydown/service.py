@@ -1,8 +1,11 @@
 """The one stay-down service: automatic blocks and human removals, lookups and lifts.
 
-The workflow calls it inside the decision's transaction (``conn``), so a failure rolls the
-whole decision back; the guard's effect calls it after an automatic block. Without hash banks
-(``banks=None``) it keeps the exact SHA-256 list only.
+One table holds it all: the entries of the stay-down banks (``removed_content``,
+``blocked_generations``), each a ``pdq`` hash (matched by distance on every upload scan) or a
+``sha256`` (the exact bytes, looked up by equality, so even an image too flat for PDQ stays
+down), with the decision that put it there. The workflow calls it inside the decision's
+transaction (``conn``), so a failure rolls the whole decision back; the guard's effect calls
+it after an automatic block. Lifting disables entries, never deletes them.
 """
 
 from __future__ import annotations
@@ -26,20 +29,16 @@ from bastion.hashing.model import (
     check_entry_input,
     stay_down_bank,
 )
-from bastion.hashing.signals import Hash
-from bastion.policy.model import new_id
+from bastion.hashing.signals import Hash, SignalType
 from bastion.staydown.model import COPY_DISTANCE, Copy, RemovedContent
 from bastion.storage.workflow import items as item_repo
 
 SCAN_PAGE = 50_000
-STAY_DOWN_BANKS = (
-    (REMOVED_CONTENT, BankKind.REMOVED_CONTENT),
-    (BLOCKED_GENERATIONS, BankKind.BLOCKED_GENERATIONS),
-)
+STAY_DOWN_BANKS = (REMOVED_CONTENT, BLOCKED_GENERATIONS)
 
 
 class StayDown:
-    def __init__(self, banks: BankService | None = None, *, copy_distance: int = COPY_DISTANCE):
+    def __init__(self, banks: BankService, *, copy_distance: int = COPY_DISTANCE) -> None:
         self.banks = banks
         self.copy_distance = copy_distance
 
@@ -47,25 +46,35 @@ class StayDown:
 
     def bank_block(
         self,
-        image: bytes | Luma | Hash | str,
+        image: bytes | Luma,
         *,
         output: bool,
         decision_id: str,
         labels: Sequence[str] = (),
+        sha256: str | None = None,
     ) -> Entry | None:
         """Bank an automatically blocked image (an output into ``blocked_generations``, an
-        upload into ``removed_content``) with its centred crops; flat images are skipped."""
-        name, kind = STAY_DOWN_BANKS[1] if output else STAY_DOWN_BANKS[0]
-        source = "guard:blocked_output" if output else "guard:blocked_upload"
-        return self._bank(
-            name,
-            kind,
-            image,
-            source=source,
-            decision_id=decision_id,
-            labels=tuple(labels),
-            added_by="guard",
+        upload into ``removed_content``): its exact SHA-256, and its PDQ hash with centred
+        crops unless the image is too flat for PDQ. Returns the PDQ entry (None if flat)."""
+        name, kind = (
+            (BLOCKED_GENERATIONS, BankKind.BLOCKED_GENERATIONS)
+            if output
+            else (REMOVED_CONTENT, BankKind.REMOVED_CONTENT)
         )
+        meta: dict[str, Any] = {
+            "source": "guard:blocked_output" if output else "guard:blocked_upload",
+            "decision_id": decision_id,
+            "labels": tuple(labels),
+        }
+        self.banks.ensure_bank(name, kind, stay_down_bank(name, kind).description)
+        if sha256 is not None:
+            exact = EntryInput(hash=sha256, signal_type=SignalType.SHA256, **meta)
+            self.banks.add(name, [exact], added_by="guard")
+        luma = image if isinstance(image, Luma) else decode_luma(image, limits=self.banks.limits)
+        item = self.banks.image_entry(luma, True, **meta)
+        if item.quality is not None and item.quality < self.banks.min_quality:
+            return None
+        return self.banks.add(name, [item], added_by="guard")[0]
 
     def add_removed_hash(
         self,
@@ -78,77 +87,59 @@ class StayDown:
         source: str = "decision:removal",
     ) -> Entry | None:
         """Bank an item a decision removed by its image or PDQ hash (outside a transaction)."""
-        return self._bank(
+        banks = self.banks
+        banks.ensure_bank(
             REMOVED_CONTENT,
             BankKind.REMOVED_CONTENT,
-            image_or_hash,
-            source=source,
-            case_id=case_id,
-            decision_id=decision_id,
-            labels=tuple(labels),
-            added_by=added_by,
+            stay_down_bank(REMOVED_CONTENT, BankKind.REMOVED_CONTENT).description,
         )
-
-    def _bank(
-        self,
-        name: str,
-        kind: BankKind,
-        content: bytes | Luma | Hash | str,
-        *,
-        added_by: str,
-        **meta: Any,
-    ) -> Entry | None:
-        banks = self._need_banks()
-        banks.ensure_bank(name, kind, stay_down_bank(name, kind).description)
-        if isinstance(content, Hash | str):
-            parsed = content if isinstance(content, Hash) else Hash.parse(content)
+        meta: dict[str, Any] = {
+            "source": source,
+            "case_id": case_id,
+            "decision_id": decision_id,
+            "labels": tuple(labels),
+        }
+        if isinstance(image_or_hash, Hash | str):
+            parsed = image_or_hash if isinstance(image_or_hash, Hash) else Hash.parse(image_or_hash)
             item = EntryInput(hash=parsed.hex, **meta)
         else:
             luma = (
-                content if isinstance(content, Luma) else decode_luma(content, limits=banks.limits)
+                image_or_hash
+                if isinstance(image_or_hash, Luma)
+                else decode_luma(image_or_hash, limits=banks.limits)
             )
             item = banks.image_entry(luma, True, **meta)
             if item.quality is not None and item.quality < banks.min_quality:
                 return None
-        return banks.add(name, [item], added_by=added_by)[0]
+        return banks.add(REMOVED_CONTENT, [item], added_by=added_by)[0]
 
     # -- human removals (the workflow's decisions, inside their transaction) ------------------
 
     def add_removed(self, conn: Connection, entry: RemovedContent) -> None:
-        """A removal was decided: the exact SHA-256, and the PDQ hash when known."""
-        item_repo.add_removed(
-            conn,
-            {
-                "id": new_id(),
-                "sha256": entry.sha256,
-                "pdq": entry.pdq,
-                "item_id": entry.item_id,
-                "decision_id": entry.decision_id,
-                "category": entry.category,
-                "added_at": entry.at,
-            },
+        """A removal was decided: bank the exact SHA-256, and the PDQ hash when known."""
+        bank = self.banks.repository.ensure_bank_in(
+            conn, stay_down_bank(REMOVED_CONTENT, BankKind.REMOVED_CONTENT), entry.at
         )
-        if entry.pdq and self.banks is not None:
-            banks = self.banks
-            bank = banks.repository.ensure_bank_in(
-                conn, stay_down_bank(REMOVED_CONTENT, BankKind.REMOVED_CONTENT), banks.clock.now()
-            )
-            item = check_entry_input(
+        signals = [(entry.sha256, SignalType.SHA256)]
+        if entry.pdq:
+            signals.append((entry.pdq, SignalType.PDQ))
+        items = [
+            check_entry_input(
                 EntryInput(
-                    hash=entry.pdq,
+                    hash=value,
+                    signal_type=kind,
                     source="decision:removal",
                     labels=(entry.category,),
                     case_id=entry.case_id,
                     decision_id=entry.decision_id,
                 )
             )
-            banks.repository.insert_entries(
-                conn, bank, [item], check_actor("workflow"), banks.clock.now()
-            )
+            for value, kind in signals
+        ]
+        self.banks.repository.insert_entries(conn, bank, items, check_actor("workflow"), entry.at)
 
     def lift(self, conn: Connection, entry: RemovedContent) -> None:
         """The removal was reversed on appeal: unbank both signals (disabled, never deleted)."""
-        item_repo.lift_removed(conn, entry.decision_id, entry.at)
         self._disable(
             conn, [entry.decision_id], entry.at, case_id=entry.case_id, names=(REMOVED_CONTENT,)
         )
@@ -165,10 +156,8 @@ class StayDown:
         at: datetime,
         *,
         case_id: str | None = None,
-        names: Sequence[str] = (REMOVED_CONTENT, BLOCKED_GENERATIONS),
+        names: Sequence[str] = STAY_DOWN_BANKS,
     ) -> list[int]:
-        if self.banks is None:
-            return []
         disabled: list[int] = []
         for name in names:
             bank = self.banks.repository.bank_in(conn, name)
@@ -183,18 +172,19 @@ class StayDown:
     # -- lookups ------------------------------------------------------------------------------
 
     def lookup(self, conn: Connection, sha256: str) -> dict[str, Any] | None:
-        """Is this exact content removed (and not lifted)?"""
-        return item_repo.removed_entry(conn, sha256)
+        """Is this exact content removed or blocked (and not lifted)? The oldest entry, with
+        its decision, the removed item (None for an automatic block) and the category."""
+        return self.banks.repository.exact_in(conn, STAY_DOWN_BANKS, sha256)
 
     def find_copies(self, conn: Connection, entry: RemovedContent) -> list[Copy]:
         """Other known items that are copies of the removed one (TAKE IT DOWN: "known
-        identical copies"): the same bytes, or (with banks) a PDQ within ``copy_distance``."""
+        identical copies"): the same bytes, or a PDQ within ``copy_distance``."""
         found = {
             i.id: Copy(i.id)
             for i in item_repo.by_sha256(conn, entry.sha256)
             if i.id != entry.item_id
         }
-        if entry.pdq and self.banks is not None:
+        if entry.pdq:
             for copy in self._near(conn, entry):
                 found.setdefault(copy.item_id, copy)
         return sorted(found.values(), key=lambda c: (c.basis != "sha256", c.distance, c.item_id))
@@ -219,10 +209,4 @@ class StayDown:
 
     def after_commit(self) -> None:
         """Make this process match (or stop matching) what a committed decision banked."""
-        if self.banks is not None:
-            self.banks.refresh()
-
-    def _need_banks(self) -> BankService:
-        if self.banks is None:
-            raise RuntimeError("this stay-down has no hash banks")
-        return self.banks
+        self.banks.refresh()

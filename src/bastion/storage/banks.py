@@ -9,8 +9,10 @@ from typing import Any
 from sqlalchemy import Connection, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from bastion.clock import utc
 from bastion.errors import Conflict, NotFound
 from bastion.hashing.model import Bank, Entry, EntryInput
+from bastion.hashing.signals import SignalType
 from bastion.storage.bank_rows import (
     Change,
     IndexRow,
@@ -21,7 +23,13 @@ from bastion.storage.bank_rows import (
     _new_id,
 )
 from bastion.storage.db import Database
-from bastion.storage.tables import bank_changes, bank_entries, bank_entry_variants, banks
+from bastion.storage.tables import (
+    bank_changes,
+    bank_entries,
+    bank_entry_variants,
+    banks,
+    wf_decisions,
+)
 
 __all__ = ["BankRepository", "Change", "IndexRow"]
 
@@ -268,13 +276,14 @@ class BankRepository:
 
     def index_rows(self, entry_ids: Sequence[int] | None = None) -> Iterator[IndexRow]:
         """Every hash (plain and variants) of enabled entries, or of the given entries."""
+        pdq = bank_entries.c.signal_type == SignalType.PDQ.value  # SHA-256 is looked up exactly
         plain = select(bank_entries.c.id, bank_entries.c.bank_id, bank_entries.c.hash).where(
-            bank_entries.c.enabled.is_(True)
+            bank_entries.c.enabled.is_(True), pdq
         )
         extra = (
             select(bank_entries.c.id, bank_entries.c.bank_id, bank_entry_variants.c.hash)
             .join(bank_entry_variants, bank_entry_variants.c.entry_id == bank_entries.c.id)
-            .where(bank_entries.c.enabled.is_(True))
+            .where(bank_entries.c.enabled.is_(True), pdq)
         )
         chunks: list[list[int] | None] = [None]
         if entry_ids is not None:
@@ -288,6 +297,42 @@ class BankRepository:
                     result = connection.execution_options(yield_per=50_000).execute(query)
                     for row in result:
                         yield IndexRow(int(row[0]), int(row[1]), row[2])
+
+    def exact_in(
+        self, connection: Connection, bank_names: Sequence[str], sha256: str
+    ) -> dict[str, Any] | None:
+        """The oldest enabled SHA-256 entry with this value in one of ``bank_names``, with the
+        item its removing decision was about (None for an automatic block)."""
+        row = connection.execute(
+            select(
+                bank_entries.c.id,
+                bank_entries.c.decision_id,
+                bank_entries.c.labels,
+                bank_entries.c.added_at,
+                wf_decisions.c.item_id,
+                wf_decisions.c.category,
+            )
+            .join(banks, banks.c.id == bank_entries.c.bank_id)
+            .outerjoin(wf_decisions, wf_decisions.c.id == bank_entries.c.decision_id)
+            .where(
+                banks.c.name.in_(list(bank_names)),
+                bank_entries.c.signal_type == SignalType.SHA256.value,
+                bank_entries.c.hash == sha256.lower(),
+                bank_entries.c.enabled.is_(True),
+            )
+            .order_by(bank_entries.c.added_at, bank_entries.c.id)
+            .limit(1)
+        ).one_or_none()
+        if row is None:
+            return None
+        labels = list(row.labels or ())
+        return {
+            "entry_id": int(row.id),
+            "decision_id": row.decision_id,
+            "item_id": row.item_id,
+            "category": row.category or (labels[0] if labels else None),
+            "added_at": utc(row.added_at),
+        }
 
     def last_seq(self) -> int:
         with self.db.connect() as connection:

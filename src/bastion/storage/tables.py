@@ -198,7 +198,6 @@ from bastion.storage.tables_workflow import (  # noqa: E402
     wf_outbox,
     wf_standings,
     wf_statements,
-    wf_stay_down,
     wf_strikes,
     wf_trusted_flaggers,
 )
@@ -228,7 +227,6 @@ __all__ = [
     "wf_outbox",
     "wf_standings",
     "wf_statements",
-    "wf_stay_down",
     "wf_strikes",
     "wf_trusted_flaggers",
 ]

@@ -239,20 +239,6 @@ wf_standings = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
-wf_stay_down = Table(
-    "wf_stay_down",
-    metadata,
-    Column("id", String(36), primary_key=True),
-    Column("sha256", String(64), nullable=False),
-    Column("pdq", String(64)),
-    Column("item_id", String(36), nullable=False),
-    Column("decision_id", String(36), nullable=False),
-    Column("category", String(80), nullable=False),
-    Column("added_at", DateTime(timezone=True), nullable=False),
-    Column("lifted_at", DateTime(timezone=True)),
-    Index("ix_wf_stay_down_sha256", "sha256"),
-)
-
 wf_outbox = Table(
     "wf_outbox",
     metadata,

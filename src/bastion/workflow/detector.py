@@ -1,16 +1,15 @@
 """The ``removed_content`` detector: is this image byte-identical to content a decision removed?
 
-Removal decisions keep the item's SHA-256 on the stay-down list (``wf_stay_down``, see
-:mod:`bastion.staydown`); this detector looks every checked image up there and emits
+Removals and automatic blocks keep the item's SHA-256 in the stay-down banks (a ``sha256``
+entry, see :mod:`bastion.staydown`); this detector looks every checked image up there and emits
 ``removed_identical`` (score 1.0) with the removing decision, the item and the category as
 evidence. It catches exact re-uploads even when no PDQ hash of the item is known or the image
 is too flat for PDQ; near-duplicates are the ``hash_match`` detector's ``removed_content``
 bank matches. The policy decides what a finding means (default: ``removed_content_identical``
 blocks).
 
-It needs the process's database (``DetectorContext``, given to :meth:`bind`). Unbound, it
-raises, and the
-guard fails closed.
+It needs the process's banks (``DetectorContext``, given to :meth:`bind`). Unbound, it
+raises, and the guard fails closed.
 """
 
 from __future__ import annotations
@@ -27,7 +26,6 @@ from bastion.staydown import StayDown
 
 if TYPE_CHECKING:
     from bastion.detectors.context import DetectorContext
-    from bastion.storage.db import Database
 
 __all__ = ["REMOVED_IDENTICAL", "RemovedContentDetector"]
 
@@ -38,16 +36,15 @@ class RemovedContentDetector(Detector):
     labels: ClassVar[frozenset[str]] = frozenset({REMOVED_IDENTICAL})
     reads_pixels: ClassVar[bool] = False  # the SHA-256 of the bytes is enough
 
-    db: Database | None = None
-    stay_down = StayDown()  # the exact SHA-256 list
+    stay_down: StayDown | None = None
 
     def bind(self, context: DetectorContext) -> None:
-        self.db = context.db
+        self.stay_down = StayDown(context.banks)
 
     def detect(self, item: Any, *, subject: str) -> Sequence[Finding]:
-        if self.db is None:
-            raise RuntimeError("the removed_content detector has no database bound")
-        with self.db.connect() as conn:
+        if self.stay_down is None:
+            raise RuntimeError("the removed_content detector has no banks bound")
+        with self.stay_down.banks.repository.db.connect() as conn:
             removed = self.stay_down.lookup(conn, item.sha256)
         if removed is None:
             return []

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from bastion.clock import Clock, SystemClock
+from bastion.hashing.banks import BankService
 from bastion.settings import Settings
 from bastion.staydown import StayDown
 from bastion.storage.db import Database, on_commit
@@ -66,7 +67,7 @@ class Workflow:
         self.db = db
         self.settings = settings
         self.clock = clock or SystemClock()
-        self.stay_down: StayDown = stay_down or StayDown()
+        self.stay_down: StayDown = stay_down or StayDown(BankService(db, clock=self.clock))
         self.transport = transport or transport_for(settings)
         self.grounds = grounds or load_grounds(settings.grounds_file)
         self._secret = secret

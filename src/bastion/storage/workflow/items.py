@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, func, insert, select, update
 
 from bastion.errors import NotFound
-from bastion.storage.tables import wf_items, wf_stay_down
+from bastion.storage.tables import wf_items
 from bastion.storage.workflow._rows import values
 from bastion.workflow.model import ItemState
 from bastion.workflow.records import Item
@@ -71,29 +71,6 @@ def count_for_account(conn: Connection, account_id: str) -> int:
 
 
 # -- stay-down ----------------------------------------------------------------------------------
-
-
-def add_removed(conn: Connection, row: dict[str, Any]) -> None:
-    conn.execute(insert(wf_stay_down).values(**row))
-
-
-def lift_removed(conn: Connection, decision_id: str, at: datetime) -> int:
-    result = conn.execute(
-        update(wf_stay_down)
-        .where(wf_stay_down.c.decision_id == decision_id, wf_stay_down.c.lifted_at.is_(None))
-        .values(lifted_at=at)
-    )
-    return result.rowcount or 0
-
-
-def removed_entry(conn: Connection, sha256: str) -> dict[str, Any] | None:
-    row = conn.execute(
-        select(wf_stay_down)
-        .where(wf_stay_down.c.sha256 == sha256, wf_stay_down.c.lifted_at.is_(None))
-        .order_by(wf_stay_down.c.added_at)
-        .limit(1)
-    ).one_or_none()
-    return values(row) if row else None
 
 
 def pdq_page(conn: Connection, after: str, limit: int) -> list[tuple[str, str]]:
