@@ -52,4 +52,6 @@ def test_a_short_wait_for_decode_memory_is_a_typed_503() -> None:
     assert "image_decoder_busy" in codes, report
     assert codes <= {"decided", "image_decoder_busy"}, report
     assert all(not o.get("detector_errors") for o in report["outcomes"]), report
-    assert report["peak_rss_mb"] < 900, report
+    # Growth, not the absolute peak: ru_maxrss is a high-water mark, and the warm-up before
+    # the load may already have set it higher than one decode needs.
+    assert report["peak_rss_mb"] - report["rss_before_mb"] < 700, report

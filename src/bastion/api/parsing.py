@@ -96,7 +96,9 @@ class JsonGuard:
             await self.app(scope, receive, send)
             return
         content_type = dict(scope.get("headers", ())).get(b"content-type", b"").decode("latin-1")
-        if content_type and not content_type.lower().startswith("application/json"):
+        # Only declared JSON: a body without a content type may be text (bank imports); the
+        # routes that read such a body as JSON parse it with loads() themselves.
+        if not content_type.lower().startswith("application/json"):
             await self.app(scope, receive, send)
             return
         chunks: list[bytes] = []
