@@ -226,7 +226,8 @@ def test_a_reversed_appeal_restores_the_item_and_lifts_stay_down(
     for name, data in REUPLOADS.items():
         assert guard.scan_upload(data).action is Action.ALLOW, name
     entries = list(guard.banks.entries("removed_content"))
-    assert len(entries) == 3  # the original's and both copies' hashes: disabled, not deleted
+    # The original's and both copies' PDQ and SHA-256 entries: disabled, not deleted.
+    assert sorted(e.signal_type.value for e in entries) == ["pdq"] * 3 + ["sha256"] * 3
     assert not any(e.enabled for e in entries)
     again = client.post(
         "/v1/content",
