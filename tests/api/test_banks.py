@@ -49,7 +49,9 @@ def test_bank_lifecycle_and_lookup(app_client: tuple[TestClient, dict[Role, str]
     assert by_image.json()["matches"][0]["entry_id"] == added.json()["id"]
     banks = client.get("/v1/banks", headers=service).json()
     assert banks[0]["entries"] == 2
-    export = client.get("/v1/banks/ncii/entries", params={"format": "csv"}, headers=service)
+    refused = client.get("/v1/banks/ncii/entries", params={"format": "csv"}, headers=service)
+    assert refused.status_code == 403  # NCII entries: child-safety staff and admins only
+    export = client.get("/v1/banks/ncii/entries", params={"format": "csv"}, headers=admin)
     assert export.text.startswith("signal_type,signal")
     assert H1 in export.text
     imported = client.post(

@@ -52,6 +52,18 @@ def require(*roles: Role) -> Callable[[ApiKey], ApiKey]:
     return check
 
 
+# Banks whose entries (hashes with their case notes) only child-safety staff and admins read.
+RESTRICTED_BANK_KINDS = frozenset({"csam", "ncii"})
+
+
+def check_bank_reader(kind: str, name: str, key: ApiKey) -> None:
+    """Refuse a key that may not read the entries of a CSAM or NCII bank (issue 10)."""
+    if kind in RESTRICTED_BANK_KINDS and key.role not in (Role.CHILD_SAFETY, Role.ADMIN):
+        raise Forbidden(
+            f"the entries of {kind} bank {name!r} are for child_safety and admin keys only",
+        )
+
+
 GuardDep = Annotated[Guard, Depends(get_guard)]
 ServiceKey = Annotated[ApiKey, Depends(require(Role.SERVICE))]
 AnyKey = Annotated[ApiKey, Depends(authenticated)]

@@ -10,7 +10,7 @@ from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from bastion.api.deps import AnyKey, GuardDep, ServiceKey, require
+from bastion.api.deps import AnyKey, GuardDep, ServiceKey, check_bank_reader, require
 from bastion.api.parsing import RowId
 from bastion.api.routes.generations import decode_base64, parse_model, read_json
 from bastion.api.schemas import CheckContext, DecisionOut, _Strict
@@ -163,11 +163,13 @@ async def add_entry(name: str, request: Request, guard: GuardDep, key: CuratorKe
 def list_entries(
     name: str,
     guard: GuardDep,
-    _key: AnyKey,
+    key: AnyKey,
     format: Annotated[str | None, Query(pattern="^(csv|tsv|txt)$")] = None,
     after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Any:
+    bank = guard.banks.bank(name)
+    check_bank_reader(bank.kind.value, bank.name, key)
     entries = guard.banks.entries(name)
     if format is not None:
         media = {"csv": "text/csv", "tsv": "text/tab-separated-values", "txt": "text/plain"}
@@ -206,8 +208,10 @@ async def import_entries(
 
 
 @router.get("/entries/{entry_id}", summary="A bank entry with its metadata")
-def get_entry(entry_id: RowId, guard: GuardDep, _key: AnyKey) -> dict[str, Any]:
-    return guard.banks.entry(entry_id).to_dict()
+def get_entry(entry_id: RowId, guard: GuardDep, key: AnyKey) -> dict[str, Any]:
+    entry = guard.banks.entry(entry_id)
+    check_bank_reader(guard.banks.bank(entry.bank).kind.value, entry.bank, key)
+    return entry.to_dict()
 
 
 @router.patch("/entries/{entry_id}", summary="Disable or re-enable an entry (never deleted)")

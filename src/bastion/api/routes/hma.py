@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from bastion.api.deps import AnyKey, GuardDep, ServiceKey, require
+from bastion.api.deps import AnyKey, GuardDep, ServiceKey, check_bank_reader, require
 from bastion.api.parsing import RowId
 from bastion.api.routes.banks import upload_bytes
 from bastion.api.routes.generations import parse_model, read_json
@@ -235,10 +235,11 @@ def content_get(
     bank_name: str,
     content_id: RowId,
     guard: GuardDep,
-    _key: AnyKey,
+    key: AnyKey,
     include_signals: bool = False,
 ) -> dict[str, Any]:
     entry, bank = _entry_in(guard, bank_name, content_id)
+    check_bank_reader(bank.kind.value, bank.name, key)
     return _content(entry, bank, include_signals)
 
 
