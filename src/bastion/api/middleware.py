@@ -9,6 +9,7 @@ from bastion.api.intake import ReadTimeout
 from bastion.api.parsing import JsonGuard
 from bastion.api.ratelimit import RateLimit
 from bastion.settings import Settings
+from bastion.web.headers import SecurityHeaders
 
 
 def install(app: FastAPI, settings: Settings) -> None:
@@ -18,3 +19,4 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(Idempotency, ttl_hours=settings.idempotency_ttl_hours)
     app.add_middleware(RateLimit, settings=settings)
     app.add_middleware(ReadTimeout, seconds=settings.request_read_timeout_seconds)
+    app.add_middleware(SecurityHeaders)  # on every answer, refusals by the limits included

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse
 from bastion.api.workflow_deps import get_workflow
 from bastion.errors import BastionError
 from bastion.policy.loader import sor_enums
+from bastion.web import csrf
 from bastion.workflow import appeals, notices
 from bastion.workflow.notices import IncompleteNotice, NoticeInput
 from bastion.workflow.service import PUBLIC
@@ -49,6 +50,31 @@ FIELDS = (
 def _page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
     html = _env.get_template(name).render(lang="en", **context)
     return HTMLResponse(html, status_code=status)
+
+
+def _form_page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """A page with a form: it carries this visitor's CSRF token (and sets its cookie)."""
+    nonce, token = csrf.issue(request, get_workflow(request).settings.resolved_secret())
+    response = _page(name, status, csrf_token=token, **context)
+    return csrf.set_cookie(response, request, nonce)
+
+
+def _forged(request: Request, token: object) -> HTMLResponse | None:
+    """The refusal page for a POST without this visitor's CSRF token, else None."""
+    if csrf.valid(request, get_workflow(request).settings.resolved_secret(), token):
+        return None
+    return _page(
+        "refused.html",
+        status=403,
+        platform=get_workflow(request).settings.platform_name,
+        message="This form expired or was sent from another site. Open the form again and "
+        "send it from there.",
+    )
+
+
+@router.get("/", response_class=HTMLResponse)
+def landing(request: Request) -> HTMLResponse:
+    return _page("index.html", platform=get_workflow(request).settings.platform_name)
 
 
 def _choices() -> dict[str, Any]:
@@ -87,7 +113,8 @@ def report_form(request: Request) -> HTMLResponse:
     wanted = request.query_params.get("type")
     if wanted in {t for t, _ in TYPES}:
         form["type"] = wanted
-    return _page(
+    return _form_page(
+        request,
         "report.html",
         platform=wf.settings.platform_name,
         form=form,
@@ -107,6 +134,9 @@ async def report_submit(request: Request) -> HTMLResponse:
             form[name] = value if isinstance(value, str) else ""
         form["keywords"] = [k for k in data.getlist("keywords") if isinstance(k, str) and k]
         form["bona_fide"] = data.get("bona_fide") == "yes"
+        forged = _forged(request, data.get(csrf.FIELD))
+    if forged is not None:
+        return forged
     given = NoticeInput(
         type=form["type"] or "dsa_art16",
         explanation=form["explanation"],
@@ -128,7 +158,8 @@ async def report_submit(request: Request) -> HTMLResponse:
         field_errors: dict[str, str] = {}
         for field, message in exc.problems:
             field_errors.setdefault(field, message)
-        return _page(
+        return _form_page(
+            request,
             "report.html",
             status=422,
             platform=wf.settings.platform_name,
@@ -138,7 +169,8 @@ async def report_submit(request: Request) -> HTMLResponse:
             **_choices(),
         )
     except BastionError as exc:
-        return _page(
+        return _form_page(
+            request,
             "report.html",
             status=exc.status,
             platform=wf.settings.platform_name,
@@ -162,7 +194,8 @@ async def report_submit(request: Request) -> HTMLResponse:
 def appeal_form(request: Request) -> HTMLResponse:
     wf = get_workflow(request)
     token = request.query_params.get("token", "")
-    return _page(
+    return _form_page(
+        request,
         "appeal.html",
         platform=wf.settings.platform_name,
         token=token[:200],
@@ -177,12 +210,16 @@ async def appeal_submit(request: Request) -> HTMLResponse:
     async with request.form(max_files=0, max_fields=5) as data:
         token = data.get("token")
         explanation = data.get("explanation")
+        forged = _forged(request, data.get(csrf.FIELD))
+    if forged is not None:
+        return forged
     token = token if isinstance(token, str) else ""
     explanation = explanation if isinstance(explanation, str) else ""
     try:
         appeal = appeals.lodge(wf, token, explanation)
     except BastionError as exc:
-        return _page(
+        return _form_page(
+            request,
             "appeal.html",
             status=exc.status,
             platform=wf.settings.platform_name,
