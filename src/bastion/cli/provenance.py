@@ -42,14 +42,29 @@ def mark(
     data_dir: DataDir = None,
 ) -> None:
     """Watermark and C2PA-sign an image; print what was written as one JSON line."""
-    from bastion.guard import Guard
+    from bastion.clock import SystemClock
+    from bastion.composition import open_database, provenance_service
+    from bastion.content import Image
+    from bastion.decode import ImageLimits
+    from bastion.provenance.binding import check_markable
+    from bastion.storage.decisions import DecisionRepository
 
     data = _read(source)
-    guard = Guard.from_settings(settings_for(data_dir, c2pa_dev_signer=dev_signer or None))
+    # Only what marking needs: the stored decision and the provenance services (no models).
+    settings = settings_for(data_dir, c2pa_dev_signer=dev_signer or None)
+    db = open_database(settings)
     try:
-        marked = guard.mark(data, decision, generator=generator)
+        image = Image.from_bytes(
+            data, max_bytes=settings.image_max_bytes, limits=ImageLimits.from_settings(settings)
+        )
+        image.header()  # format and size refused here, as on every surface
+        if decision is not None:
+            check_markable(DecisionRepository(db).get(decision), data, principal=None)
+        marked = provenance_service(settings, db, SystemClock()).mark(
+            data, decision, generator=generator or settings.generator_name
+        )
     finally:
-        guard.close()
+        db.dispose()
     temporary = target.with_name(f".{target.name}.tmp")
     try:
         temporary.write_bytes(marked.data)
