@@ -103,6 +103,15 @@ def test_abusive_notifier_is_warned_then_notice_processing_is_suspended(wf: Work
     with pytest.raises(NoticeProcessingSuspended) as caught:
         notices.submit(wf, dsa_notice(locations=["img-9"]), channel="api", actor=PUBLIC)
     assert caught.value.status == 403
+    # Another spelling of the same mailbox is the same notifier.
+    for alias in ("noor+2@example.org", "Noor@Example.org", "noor+x@EXAMPLE.org"):
+        with pytest.raises(NoticeProcessingSuspended):
+            notices.submit(
+                wf,
+                dsa_notice(locations=["img-9"], notifier_email=alias),
+                channel="api",
+                actor=PUBLIC,
+            )
     # Child sexual abuse reports are still taken.
     notices.submit(
         wf,

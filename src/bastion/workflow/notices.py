@@ -24,6 +24,7 @@ from bastion.storage.workflow import standing as standing_repo
 from bastion.workflow import outbox
 from bastion.workflow.cases import absorb, case_for_item, item_for_location
 from bastion.workflow.clocks import CHILD_SEXUAL_ABUSE_KEYWORDS, NoticeFacts, notice_clocks
+from bastion.workflow.identity import canonical_email
 from bastion.workflow.model import NoticeStatus, NoticeType
 from bastion.workflow.records import Deadline, Notice, TrustedFlagger
 from bastion.workflow.service import Actor, Workflow
@@ -229,7 +230,8 @@ def submit(
     keywords = tuple(dict.fromkeys(given.keywords))
     csa = is_child_sexual_abuse(given.category, keywords)
     email = (given.notifier_email or "").strip() or None
-    notifier_ref = wf.ref(email) if email else None
+    # Every spelling of one mailbox is one notifier (suspensions cannot be dodged with +tags).
+    notifier_ref = wf.ref(canonical_email(email)) if email else None
     now = wf.clock.now()
     details: dict[str, Any] = dict(given.extra)
     if kind is NoticeType.TAKE_IT_DOWN:
