@@ -122,3 +122,27 @@ def test_keys_are_stored_only_as_hashes(database: Database) -> None:
     with database.connect() as connection:
         rows = connection.exec_driver_sql("SELECT * FROM api_keys").all()
     assert clear not in repr(rows)
+
+
+def test_a_key_records_its_last_use_at_most_once_a_minute(database: Database) -> None:
+    from sqlalchemy import update
+
+    from bastion.storage.tables import api_keys
+
+    keys = ApiKeyRepository(database, b"k" * 32)
+    key, clear = keys.create("svc", Role.SERVICE)
+    assert key.last_used_at is None
+    first = keys.authenticate(clear)  # returns the key as it was; records the use
+    (stored,) = keys.list()
+    assert stored.last_used_at is not None
+    keys.authenticate(clear)
+    (again,) = keys.list()
+    assert again.last_used_at == stored.last_used_at  # within the minute: no second write
+    old = stored.last_used_at - timedelta(minutes=5)
+    with database.begin() as conn:
+        conn.execute(update(api_keys).where(api_keys.c.id == key.id).values(last_used_at=old))
+    keys.authenticate(clear)
+    (later,) = keys.list()
+    assert later.last_used_at is not None
+    assert later.last_used_at > old
+    assert first.id == key.id

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -18,7 +19,10 @@ from bastion.policy.model import new_id
 from bastion.storage.db import Database
 from bastion.storage.tables import api_keys
 
+log = logging.getLogger("bastion.storage")
+
 KEY_PREFIX = "bst_"
+LAST_USED_EVERY = timedelta(minutes=1)  # how often last_used_at is written, at most
 _PREFIX_LEN = 12  # characters of the key used for lookup (after "bst_")
 
 
@@ -94,7 +98,24 @@ class ApiKeyRepository:
             raise AuthError("invalid API key")
         if row.revoked_at is not None:
             raise AuthError("this API key was revoked")
-        return _key(row)
+        key = _key(row)
+        self._touch(key)
+        return key
+
+    def _touch(self, key: ApiKey) -> None:
+        """Record when a key was last used, at most once a minute (not a write per request);
+        a failure to record it never refuses the request."""
+        now = utcnow()
+        last = as_utc(key.last_used_at)
+        if last is not None and now - last < LAST_USED_EVERY:
+            return
+        try:
+            with self.db.begin() as connection:
+                connection.execute(
+                    update(api_keys).where(api_keys.c.id == key.id).values(last_used_at=now)
+                )
+        except Exception:  # best effort: authentication already succeeded
+            log.warning("could not record last use of key %s", key.prefix, exc_info=True)
 
     def list(self) -> list[ApiKey]:
         with self.db.connect() as connection:
