@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from bastion.clock import Clock, SystemClock
 from bastion.components import Components, Effect
-from bastion.decode import ImageLimits
 from bastion.detectors.context import DetectorContext
 from bastion.detectors.registry import Registry, default_registry
 from bastion.hashing.banks import BankService
@@ -41,13 +40,7 @@ def open_database(settings: Settings, *, migrate: bool = True) -> Database:
 
 def bank_service(settings: Settings, db: Database, clock: Clock | None = None) -> BankService:
     """The hash banks with the same image limits and match quality as every other surface."""
-    return BankService(
-        db,
-        clock=clock,
-        min_quality=settings.hash_min_quality,
-        sync_interval_s=settings.bank_sync_interval_ms / 1000,
-        limits=ImageLimits.from_settings(settings),
-    )
+    return BankService.from_settings(settings, db, clock)
 
 
 def provenance_service(settings: Settings, db: Database, clock: Clock) -> Provenance:

@@ -21,18 +21,10 @@ ACTOR = "cli"
 
 
 def _service(data_dir: Path | None) -> BankService:
-    from bastion.bootstrap import prepare_data_dir
-    from bastion.decode import ImageLimits
-    from bastion.hashing.banks import BankService
-    from bastion.storage.db import Database
+    from bastion.composition import bank_service, open_database
 
     settings = settings_for(data_dir)
-    prepare_data_dir(settings)
-    db = Database(settings.resolved_database_url)
-    db.migrate()
-    return BankService(
-        db, min_quality=settings.hash_min_quality, limits=ImageLimits.from_settings(settings)
-    )
+    return bank_service(settings, open_database(settings))
 
 
 def _read(path: Path) -> bytes:

@@ -33,6 +33,7 @@ from bastion.hashing.model import (
     suppress,
 )
 from bastion.hashing.signals import PDQ_MIN_QUALITY, Hash
+from bastion.settings import Settings
 from bastion.storage.banks import BankRepository
 from bastion.storage.db import Database
 
@@ -61,6 +62,20 @@ class BankService:
         self.min_quality = min_quality
         self.limits = limits or ImageLimits()  # the one intake's limits, as on every surface
         self.matcher = Matcher(self.repository, sync_interval_s=sync_interval_s)
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, db: Database, clock: Clock | None = None
+    ) -> BankService:
+        """The banks with the image limits, match quality and feed interval of ``settings``:
+        the same on every surface (API, workflow, CLI)."""
+        return cls(
+            db,
+            clock=clock,
+            min_quality=settings.hash_min_quality,
+            sync_interval_s=settings.bank_sync_interval_ms / 1000,
+            limits=ImageLimits.from_settings(settings),
+        )
 
     # -- banks --------------------------------------------------------------------------------
 

@@ -61,20 +61,17 @@ class StayDown:
             if output
             else (REMOVED_CONTENT, BankKind.REMOVED_CONTENT)
         )
-        meta: dict[str, Any] = {
-            "source": "guard:blocked_output" if output else "guard:blocked_upload",
-            "decision_id": decision_id,
-            "labels": tuple(labels),
-        }
-        self.banks.ensure_bank(name, kind, stay_down_bank(name, kind).description)
-        if sha256 is not None:
-            exact = EntryInput(hash=sha256, signal_type=SignalType.SHA256, **meta)
-            self.banks.add(name, [exact], added_by="guard")
-        luma = image if isinstance(image, Luma) else decode_luma(image, limits=self.banks.limits)
-        item = self.banks.image_entry(luma, True, **meta)
-        if item.quality is not None and item.quality < self.banks.min_quality:
-            return None
-        return self.banks.add(name, [item], added_by="guard")[0]
+        source = "guard:blocked_output" if output else "guard:blocked_upload"
+        return self._bank(
+            name,
+            kind,
+            image,
+            sha256=sha256,
+            added_by="guard",
+            source=source,
+            decision_id=decision_id,
+            labels=tuple(labels),
+        )
 
     def add_removed_hash(
         self,
@@ -87,31 +84,51 @@ class StayDown:
         source: str = "decision:removal",
     ) -> Entry | None:
         """Bank an item a decision removed by its image or PDQ hash (outside a transaction)."""
-        banks = self.banks
-        banks.ensure_bank(
+        return self._bank(
             REMOVED_CONTENT,
             BankKind.REMOVED_CONTENT,
-            stay_down_bank(REMOVED_CONTENT, BankKind.REMOVED_CONTENT).description,
+            image_or_hash,
+            added_by=added_by,
+            source=source,
+            case_id=case_id,
+            decision_id=decision_id,
+            labels=tuple(labels),
         )
-        meta: dict[str, Any] = {
-            "source": source,
-            "case_id": case_id,
-            "decision_id": decision_id,
-            "labels": tuple(labels),
-        }
-        if isinstance(image_or_hash, Hash | str):
-            parsed = image_or_hash if isinstance(image_or_hash, Hash) else Hash.parse(image_or_hash)
-            item = EntryInput(hash=parsed.hex, **meta)
+
+    def _bank(
+        self,
+        name: str,
+        kind: BankKind,
+        content: bytes | Luma | Hash | str,
+        *,
+        added_by: str,
+        sha256: str | None = None,
+        **meta: Any,
+    ) -> Entry | None:
+        """One add of the item's signals: the exact SHA-256 (when given) and the PDQ hash (of
+        a hash, or of the image with centred crops unless it is too flat). Returns the PDQ
+        entry, or None when the image was too flat to hash."""
+        banks = self.banks
+        banks.ensure_bank(name, kind, stay_down_bank(name, kind).description)
+        items = (
+            []
+            if sha256 is None
+            else [EntryInput(hash=sha256, signal_type=SignalType.SHA256, **meta)]
+        )
+        if isinstance(content, Hash | str):
+            parsed = content if isinstance(content, Hash) else Hash.parse(content)
+            pdq: EntryInput | None = EntryInput(hash=parsed.hex, **meta)
         else:
             luma = (
-                image_or_hash
-                if isinstance(image_or_hash, Luma)
-                else decode_luma(image_or_hash, limits=banks.limits)
+                content if isinstance(content, Luma) else decode_luma(content, limits=banks.limits)
             )
-            item = banks.image_entry(luma, True, **meta)
-            if item.quality is not None and item.quality < banks.min_quality:
-                return None
-        return banks.add(REMOVED_CONTENT, [item], added_by=added_by)[0]
+            pdq = banks.image_entry(luma, True, **meta)
+            if pdq.quality is not None and pdq.quality < banks.min_quality:
+                pdq = None
+        if pdq is not None:
+            items.append(pdq)
+        added = banks.add(name, items, added_by=added_by) if items else []
+        return added[-1] if pdq is not None else None
 
     # -- human removals (the workflow's decisions, inside their transaction) ------------------
 

@@ -67,7 +67,9 @@ class Workflow:
         self.db = db
         self.settings = settings
         self.clock = clock or SystemClock()
-        self.stay_down: StayDown = stay_down or StayDown(BankService(db, clock=self.clock))
+        self.stay_down: StayDown = stay_down or StayDown(
+            BankService.from_settings(settings, db, self.clock)
+        )
         self.transport = transport or transport_for(settings)
         self.grounds = grounds or load_grounds(settings.grounds_file)
         self._secret = secret
